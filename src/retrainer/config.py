@@ -1,0 +1,193 @@
+"""Typed model configuration: one YAML file per model in ``config/models/``.
+
+Every model is frozen and rejects unknown keys, so a typo in YAML is an error that names
+the file and the field path instead of a setting that is silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from retrainer.errors import ConfigError
+
+__all__ = [
+    "DataConfig",
+    "DriftConfig",
+    "GateConfig",
+    "ModelConfig",
+    "ModelSpec",
+    "TargetConfig",
+    "TrainingConfig",
+    "ValidationConfig",
+    "load_model_config",
+    "load_model_configs",
+]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(_Frozen):
+    """Where demo/test data comes from and which columns are bookkeeping, not features."""
+
+    source: str | None = Field(
+        default=None, description="Name of a packaged data source in retrainer.datasets."
+    )
+    time_column: str | None = None
+    id_column: str | None = None
+
+
+class TargetConfig(_Frozen):
+    column: str
+    task: Literal["binary", "multiclass", "regression"] = "binary"
+    positive_label: int | str | None = 1
+
+
+class ModelSpec(_Frozen):
+    """The estimator; preprocessing follows from the feature kinds."""
+
+    estimator: Literal[
+        "hist_gradient_boosting", "random_forest", "logistic_regression", "gradient_boosting"
+    ] = "hist_gradient_boosting"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainingConfig(_Frozen):
+    window_batches: Annotated[int, Field(ge=1)] = 1
+    holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
+    min_rows: Annotated[int, Field(ge=10)] = 200
+    random_state: int = 0
+
+
+class ValidationConfig(_Frozen):
+    max_null_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    range_margin: Annotated[float, Field(ge=0.0)] = 0.5
+    min_rows: Annotated[int, Field(ge=1)] = 30
+
+
+class DriftConfig(_Frozen):
+    statistic: Literal["psi"] = "psi"
+    bins: Annotated[int, Field(ge=2, le=100)] = 10
+    threshold: Annotated[float, Field(gt=0.0)] = 0.25
+    drift_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.3,
+        description="Importance-weighted share of drifted features above which the batch drifts.",
+    )
+    feature_thresholds: dict[str, Annotated[float, Field(gt=0.0)]] = Field(default_factory=dict)
+
+
+class GateConfig(_Frozen):
+    metric: Literal["roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"] = "roc_auc"
+    min_value: float | None = Field(
+        default=None, description="Absolute floor the challenger must reach."
+    )
+    min_improvement: float | None = Field(
+        default=None, description="Margin by which the challenger must beat the champion."
+    )
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.metric not in {"log_loss", "rmse", "mae"}
+
+
+class ModelConfig(_Frozen):
+    """Everything retrainer knows about one model under care."""
+
+    name: str
+    description: str = ""
+    data: DataConfig = Field(default_factory=DataConfig)
+    numeric_features: list[str] = Field(default_factory=list)
+    categorical_features: list[str] = Field(default_factory=list)
+    target: TargetConfig
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    schedule: str | None = Field(
+        default=None, description="Cron expression for scheduled retraining, or null."
+    )
+    approval: Literal["auto"] = "auto"
+    owner: str = "retrainer"
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelConfig:
+        if not _NAME.match(self.name):
+            raise ValueError(
+                f"name {self.name!r} must be lower-case letters, digits and underscores "
+                "(it becomes DAG ids and the registered model name)"
+            )
+        if not self.features:
+            raise ValueError("at least one of numeric_features or categorical_features is needed")
+        seen: set[str] = set()
+        for column in self.features:
+            if column in seen:
+                raise ValueError(f"feature {column!r} is listed twice")
+            seen.add(column)
+        bookkeeping = {self.target.column, self.data.time_column, self.data.id_column} - {None}
+        overlap = sorted(seen & bookkeeping)
+        if overlap:
+            raise ValueError(f"{overlap} cannot be both a feature and the target/time/id column")
+        unknown = sorted(set(self.drift.feature_thresholds) - seen)
+        if unknown:
+            raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
+        return self
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric_features, *self.categorical_features]
+
+    @property
+    def dag_ids(self) -> dict[str, str]:
+        return {kind: f"{self.name}_{kind}" for kind in ("monitor", "retrain", "rollback")}
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {path}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_model_config(path: str | Path) -> ModelConfig:
+    """Load and validate one model file.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or breaks the schema; the message
+            names the file and each offending field path.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: model config file not found") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        config = ModelConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid model config\n{_format_errors(exc)}") from exc
+    if config.name != path.stem:
+        raise ConfigError(
+            f"{path}: name {config.name!r} must match the file name {path.stem!r}"
+        )
+    return config
+
+
+def load_model_configs(models_dir: str | Path) -> list[ModelConfig]:
+    """Load every ``*.yaml`` file of a directory, sorted by name."""
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        raise ConfigError(f"{models_dir}: model config directory not found")
+    return [load_model_config(p) for p in sorted(models_dir.glob("*.yaml"))]

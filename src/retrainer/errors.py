@@ -1,0 +1,94 @@
+"""Exceptions raised by retrainer.
+
+Every error a user can cause names the thing that is wrong (a file, a field, a batch,
+a model version) so the message alone says what to fix.
+
+    RetrainerError
+    ├── ConfigError            a YAML file or setting is invalid (names file + field path)
+    ├── StorageError           the lake cannot be read or written
+    │   ├── ObjectNotFound     a key does not exist
+    │   └── BucketNotFound     the S3 bucket of the storage root does not exist
+    ├── InputDataError         a data file cannot be read as a table (corrupt, empty, wrong format)
+    ├── ValidationFailed       a batch was blocked by its expectation suite (carries the evidence)
+    ├── RegistryError          the MLflow registry is not in the state an action needs
+    │   └── NoChampion         the model has no `champion` alias yet
+    └── GateError              the champion/challenger gate could not decide (fails closed)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BucketNotFound",
+    "ConfigError",
+    "GateError",
+    "InputDataError",
+    "NoChampion",
+    "ObjectNotFound",
+    "RegistryError",
+    "RetrainerError",
+    "StorageError",
+    "ValidationFailed",
+]
+
+
+class RetrainerError(Exception):
+    """Base class of every error retrainer raises on purpose."""
+
+
+class ConfigError(RetrainerError):
+    """A configuration file or setting is invalid."""
+
+
+class StorageError(RetrainerError):
+    """The data lake could not be read or written."""
+
+
+class ObjectNotFound(StorageError):
+    """A key does not exist in the lake."""
+
+
+class BucketNotFound(StorageError):
+    """The S3 bucket named by the storage root does not exist."""
+
+
+class InputDataError(RetrainerError):
+    """A data file could not be read as a table."""
+
+
+class ValidationFailed(RetrainerError):
+    """A batch failed validation and was quarantined.
+
+    Attributes:
+        batch_id: the batch that was blocked.
+        failed_checks: short descriptions of every failed expectation.
+        report_key: where the full validation result lives in the lake.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        batch_id: str,
+        failed_checks: list[str],
+        report_key: str | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+        self.failed_checks = failed_checks
+        self.report_key = report_key
+        self.evidence = evidence or {}
+
+
+class RegistryError(RetrainerError):
+    """The MLflow model registry is not in the state an action needs."""
+
+
+class NoChampion(RegistryError):
+    """The registered model has no `champion` alias."""
+
+
+class GateError(RetrainerError):
+    """The champion/challenger gate could not reach a decision."""

@@ -1,0 +1,210 @@
+"""The data lake behind one small interface: a local folder or ``s3://bucket/prefix``.
+
+Keys are POSIX-style relative paths (``batches/rainfall/p03/data.parquet``). Writing a key
+that exists replaces it, so a rerun overwrites instead of duplicating. S3 goes through
+boto3 with in-memory buffers (s3fs would pin an older botocore).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlparse
+
+from retrainer.errors import BucketNotFound, ObjectNotFound, StorageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LocalStorage", "S3Storage", "Storage", "open_storage"]
+
+
+def _clean_key(key: str) -> str:
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or ".." in parts:
+        raise StorageError(f"invalid lake key {key!r}: keys are relative and may not contain '..'")
+    return str(PurePosixPath(*parts))
+
+
+class Storage(Protocol):
+    """What the pipeline needs from the lake."""
+
+    root: str
+
+    def write_bytes(self, key: str, data: bytes) -> str: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str = "") -> list[str]: ...
+    def uri(self, key: str) -> str: ...
+
+
+class _FrameMixin:
+    """Table and JSON helpers built on write_bytes/read_bytes."""
+
+    def write_json(self: Any, key: str, payload: Any) -> str:
+        data = json.dumps(payload, indent=2, sort_keys=True, default=str).encode("utf-8")
+        return str(self.write_bytes(key, data))
+
+    def read_json(self: Any, key: str) -> Any:
+        return json.loads(self.read_bytes(key))
+
+    def write_frame(self: Any, key: str, frame: pd.DataFrame) -> str:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return str(self.write_bytes(key, buffer.getvalue()))
+
+    def read_frame(self: Any, key: str) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+
+
+class LocalStorage(_FrameMixin):
+    """The lake in a local folder (the embedded default)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.path = Path(root).expanduser().resolve()
+        self.root = self.path.as_uri()
+
+    def _path(self, key: str) -> Path:
+        return self.path / _clean_key(key)
+
+    def write_bytes(self, key: str, data: bytes) -> str:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file and a rerun replaces it whole.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self.uri(key)
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+        except IsADirectoryError as exc:
+            raise ObjectNotFound(f"{self.uri(key)} is a folder, not an object") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self.path / prefix if prefix else self.path
+        if base.is_file():
+            return [prefix]
+        start = base if base.is_dir() else base.parent
+        if not start.is_dir():
+            return []
+        keys = []
+        for path in start.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                key = path.relative_to(self.path).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+
+class S3Storage(_FrameMixin):
+    """The lake under ``s3://bucket/prefix`` through boto3."""
+
+    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None,
+                 endpoint_url: str | None = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3", endpoint_url=endpoint_url)
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.root = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self._bucket_checked = False
+
+    def _key(self, key: str) -> str:
+        key = _clean_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _check_bucket(self) -> None:
+        if self._bucket_checked:
+            return
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in {"404", "NoSuchBucket", "NotFound"}:
+                raise BucketNotFound(
+                    f"S3 bucket {self.bucket!r} of storage root {self.root} does not exist; "
+                    "create it first (compose creates it in MinIO at start)"
+                ) from exc
+            raise StorageError(f"cannot access S3 bucket {self.bucket!r}: {exc}") from exc
+        self._bucket_checked = True
+
+    def write_bytes(self, key: str, data: bytes) -> str:
+        self._check_bucket()
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        return self.uri(key)
+
+    def read_bytes(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        self._check_bucket()
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+            raise StorageError(f"cannot read {self.uri(key)}: {exc}") from exc
+        return bytes(response["Body"].read())
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        self._check_bucket()
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
+        return True
+
+    def list(self, prefix: str = "") -> list[str]:
+        self._check_bucket()
+        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def open_storage(root: str, *, endpoint_url: str | None = None) -> LocalStorage | S3Storage:
+    """Open the lake at ``root``: a folder path, ``file://...`` or ``s3://bucket/prefix``."""
+    parsed = urlparse(root)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise StorageError(f"storage root {root!r} names no bucket")
+        return S3Storage(parsed.netloc, parsed.path, endpoint_url=endpoint_url)
+    if parsed.scheme == "file":
+        return LocalStorage(parsed.path)
+    if parsed.scheme in {"", None} or len(parsed.scheme) == 1:  # plain path (or C:\ style)
+        return LocalStorage(root)
+    raise StorageError(f"unsupported storage root {root!r}: use a folder, file:// or s3://")
