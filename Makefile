@@ -1,0 +1,40 @@
+# Entry points. `make demo` and `make test` install everything they need first.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test test-unit lint up down bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
+	$(UV) sync --frozen
+	@touch $@
+
+demo: install  ## run the whole pipeline on the NOAA rainfall data (real Airflow + MLflow)
+	$(BIN)/retrainer demo
+
+test: install  ## all tests: unit, integration (MLflow, dag.test, moto S3), e2e (real scheduler)
+	$(BIN)/python -m pytest tests
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+lint: install
+	$(BIN)/ruff check src tests dags plugins
+	$(BIN)/ruff format --check src tests dags plugins
+	$(BIN)/mypy
+
+up: install  ## Airflow UI on :8080 (admin/admin) and MLflow UI on :5000 over the local state
+	$(BIN)/retrainer up
+
+down:
+	$(BIN)/retrainer down
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean: down
+	rm -rf .retrainer

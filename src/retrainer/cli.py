@@ -1,0 +1,173 @@
+"""The ``retrainer`` command: demo, up, down, land, status, history."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retrainer.errors import RetrainerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Keep deployed scikit-learn models healthy with Airflow and MLflow.")
+
+ConfigDir = Annotated[
+    Path | None,
+    typer.Option("--config-dir", help="Folder with retrainer.yaml and models/ (default ./config)"),
+]
+
+
+def _settings(config_dir: Path | None):  # type: ignore[no-untyped-def]
+    from retrainer.settings import load_settings
+
+    return load_settings(config_dir)
+
+
+def _fail(exc: Exception, code: int = 2) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(config_dir: ConfigDir = None,
+         keep_running: Annotated[bool, typer.Option(help="Leave Airflow running")] = False) -> None:
+    """Run the whole pipeline on the NOAA rainfall data through a real Airflow scheduler."""
+    from retrainer.demo import run_demo
+
+    try:
+        run_demo(_settings(config_dir), keep_running=keep_running)
+    except RetrainerError as exc:
+        _fail(exc, 1)
+
+
+@app.command()
+def up(config_dir: ConfigDir = None,
+       airflow_port: int = 8080, mlflow_port: int = 5000) -> None:
+    """Start the Airflow UI/API server, scheduler and the MLflow UI over the local state."""
+    from retrainer.airflow_api import AirflowAPI
+    from retrainer.local_stack import LocalStack, airflow_env, stop_pidfiles
+
+    settings = _settings(config_dir)
+    stop_pidfiles(settings.home / "pids")
+    env = airflow_env(project_root=settings.project_root, home=settings.home,
+                      port=airflow_port, config_dir=settings.config_dir)
+    stack = LocalStack(settings.home, env)
+    stack.start_mlflow_ui(settings.mlflow_tracking_uri, settings.mlflow_artifact_root, mlflow_port)
+    stack.start_airflow()
+    try:
+        AirflowAPI(f"http://127.0.0.1:{airflow_port}", "admin", "admin").wait_healthy(240)
+    except RetrainerError as exc:
+        stack.stop()
+        _fail(exc, 1)
+    typer.echo(f"Airflow UI  http://127.0.0.1:{airflow_port}  (login admin / admin)")
+    typer.echo(f"MLflow UI   http://127.0.0.1:{mlflow_port}")
+    typer.echo(f"logs in {settings.home / 'logs'}; stop with `make down`")
+
+
+@app.command()
+def down(config_dir: ConfigDir = None) -> None:
+    """Stop what `retrainer up` (or an interrupted demo) started."""
+    from retrainer.local_stack import stop_pidfiles
+
+    stopped = stop_pidfiles(_settings(config_dir).home / "pids")
+    typer.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@app.command()
+def land(model: str, file: Path,
+         batch_id: Annotated[str | None, typer.Option(help="Default: the file name")] = None,
+         notify: Annotated[bool, typer.Option(help="Post the incoming Asset event")] = True,
+         config_dir: ConfigDir = None) -> None:
+    """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
+    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.config import load_model_config
+    from retrainer.demo import land_and_notify
+    from retrainer.storage import open_storage
+
+    try:
+        settings = _settings(config_dir)
+        load_model_config(settings.models_dir / f"{model}.yaml")
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
+        key = land_and_notify(None, storage, model, file, batch_id or file.stem)
+        typer.echo(f"landed {file} as {storage.uri(key)}")
+        if notify:
+            try:
+                api.post_asset_event(f"{model}_incoming",
+                                     {"batch_id": batch_id or file.stem, "key": key})
+                typer.echo(f"asset event posted: {model}_monitor will run")
+            except AirflowAPIError as exc:
+                typer.echo(f"warning: file landed but Airflow was not told ({exc}); trigger "
+                           f"{model}_monitor with batch_id={batch_id or file.stem}", err=True)
+    except RetrainerError as exc:
+        _fail(exc)
+
+
+@app.command()
+def status(model: str, as_json: Annotated[bool, typer.Option("--json")] = False,
+           config_dir: ConfigDir = None) -> None:
+    """Print the champion, its gate tags and the latest monitoring results."""
+    from retrainer.registry import champion_version, connect
+    from retrainer.storage import open_storage
+
+    try:
+        settings = _settings(config_dir)
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        champion = champion_version(connect(settings), model)
+        checks = [storage.read_json(k) for k in storage.list(f"reports/{model}/")
+                  if k.endswith("/monitor.json")]
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    checks.sort(key=lambda c: c.get("checked_at", ""))
+    report = {
+        "model": model,
+        "champion": None if champion is None else {
+            "version": champion.version,
+            **{k.removeprefix("retrainer."): v for k, v in champion.tags.items()
+               if k.startswith("retrainer.")},
+        },
+        "recent_batches": [{k: c.get(k) for k in ("batch_id", "champion_version", "drift",
+                                                   "drift_score", "drifted_features", "realized")}
+                           for c in checks[-10:]],
+    }
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    if champion is None:
+        typer.echo(f"{model}: no champion yet")
+    else:
+        typer.echo(f"{model}: champion v{champion.version} "
+                   f"(window {champion.tags.get('retrainer.data_window', '?')}, "
+                   f"gate: {champion.tags.get('retrainer.gate.reason', '?')})")
+    for c in report["recent_batches"]:
+        auc = (c["realized"] or {}).get("roc_auc")
+        typer.echo(f"  {c['batch_id']}: drift={c['drift']} score={c['drift_score']} "
+                   f"auc={'-' if auc is None else f'{auc:.3f}'} features={c['drifted_features']}")
+
+
+@app.command()
+def history(model: str, config_dir: ConfigDir = None) -> None:
+    """Print every alias change from the ledger: when, what, who, why."""
+    from retrainer.registry import read_ledger
+    from retrainer.storage import open_storage
+
+    try:
+        settings = _settings(config_dir)
+        entries = read_ledger(open_storage(settings.storage_root,
+                                           endpoint_url=settings.s3_endpoint_url), model)
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    if not entries:
+        typer.echo(f"{model}: no alias changes recorded")
+    for e in entries:
+        previous = f" (was v{e['previous_version']})" if e.get("previous_version") else ""
+        typer.echo(f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
+                   f"{e.get('reason')}")
+
+

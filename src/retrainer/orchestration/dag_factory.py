@@ -1,0 +1,127 @@
+"""Build ``<model>_monitor``, ``<model>_retrain`` and ``<model>_rollback`` for every model file.
+
+Only the YAML is read at parse time (pydantic + yaml); operators import pandas, sklearn,
+MLflow and Great Expectations inside ``execute()``, so parsing stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
+
+from retrainer.config import ModelConfig, load_model_configs
+from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.monitor_operators import (
+    CheckBatchOperator,
+    EmitDriftEventOperator,
+    ValidateBatchOperator,
+)
+from retrainer.orchestration.retrain_operators import (
+    EvaluateChallengerOperator,
+    PromoteChallengerOperator,
+    RollbackChampionOperator,
+    TrainChallengerOperator,
+)
+
+__all__ = ["build_dags", "config_dir_for"]
+
+log = logging.getLogger(__name__)
+
+START = datetime(2024, 1, 1)
+
+
+def config_dir_for(default: str | Path) -> Path:
+    """``$RETRAINER_CONFIG_DIR`` if set (production images), else the DAG file's default."""
+    return Path(os.environ.get("RETRAINER_CONFIG_DIR") or default).resolve()
+
+
+def _default_args(config: ModelConfig) -> dict[str, object]:
+    # Retries are for transient faults (a busy store); bad data fails with AirflowFailException.
+    return {"owner": config.owner, "retries": 1, "retry_delay": timedelta(seconds=20)}
+
+
+def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
+    with DAG(
+        dag_id=config.dag_ids["monitor"],
+        description=f"Validate, score and check each new batch of {config.name} for drift",
+        schedule=[model_asset(config.name, "incoming")],
+        start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(config), tags=["retrainer", config.name, "monitor"],
+        params={"batch_id": Param(None, type=["null", "string"],
+                                  description="Batch to check (default: from the landing event)")},
+        doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → drift event.",
+    ) as dag:
+        validate = ValidateBatchOperator(task_id="validate_batch", config_dir=config_dir,
+                                         model=config.name)
+        check = CheckBatchOperator(task_id="check_batch", config_dir=config_dir,
+                                   model=config.name, validate_task_id=validate.task_id)
+        emit = EmitDriftEventOperator(task_id="emit_drift", config_dir=config_dir,
+                                      model=config.name, check_task_id=check.task_id)
+        validate >> check >> emit
+    return dag
+
+
+def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
+    drift = model_asset(config.name, "drift")
+    schedule: object = drift
+    if config.schedule:
+        schedule = AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(config.schedule, timezone="UTC"), assets=drift
+        )
+    with DAG(
+        dag_id=config.dag_ids["retrain"],
+        description=f"Train a challenger for {config.name}, gate it, promote it",
+        schedule=schedule, start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(config), tags=["retrainer", config.name, "retrain"],
+        params={
+            "reason": Param("", type="string", description="Why you retrain (recorded on the version)"),
+            "window_batches": Param(None, type=["null", "integer"], minimum=1,
+                                    description="Train on the last N accepted batches (default: config)"),
+            "force": Param(False, type="boolean",
+                           description="Train even if the newest version already used these batches"),
+        },
+        doc_md=f"Retrain **{config.name}** on drift"
+        + (f" or on `{config.schedule}`" if config.schedule else "") + " or by hand.",
+    ) as dag:
+        train = TrainChallengerOperator(task_id="train_challenger", config_dir=config_dir,
+                                        model=config.name)
+        evaluate = EvaluateChallengerOperator(task_id="evaluate_challenger",
+                                              config_dir=config_dir, model=config.name,
+                                              train_task_id=train.task_id)
+        promote = PromoteChallengerOperator(task_id="promote", config_dir=config_dir,
+                                            model=config.name, evaluate_task_id=evaluate.task_id)
+        train >> evaluate >> promote
+    return dag
+
+
+def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
+    with DAG(
+        dag_id=config.dag_ids["rollback"],
+        description=f"Move the {config.name} champion back to an earlier version",
+        schedule=None, start_date=START, catchup=False, max_active_runs=1,
+        default_args={"owner": config.owner, "retries": 0},
+        tags=["retrainer", config.name, "rollback"],
+        params={
+            "target_version": Param(None, type=["null", "integer"], minimum=1,
+                                    description="Version to restore (default: the previous champion)"),
+            "reason": Param("", type="string", minLength=1, description="Why (required, recorded)"),
+        },
+        doc_md=f"Roll back **{config.name}**: moves `@champion`, writes the ledger.",
+    ) as dag:
+        RollbackChampionOperator(task_id="rollback", config_dir=config_dir, model=config.name)
+    return dag
+
+
+def build_dags(default_config_dir: str | Path) -> dict[str, DAG]:
+    """Return every DAG of every model file, keyed by dag id."""
+    config_dir = config_dir_for(default_config_dir)
+    dags: dict[str, DAG] = {}
+    for config in load_model_configs(config_dir / "models"):
+        for build in (_monitor, _retrain, _rollback):
+            dag = build(config, config_dir)
+            dags[dag.dag_id] = dag
+    return dags

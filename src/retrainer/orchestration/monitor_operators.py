@@ -1,0 +1,156 @@
+"""Operators of ``<model>_monitor``: validate the landed batch, check it, emit drift."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.runtime import TaskRuntime, run_context
+
+__all__ = ["CheckBatchOperator", "EmitDriftEventOperator", "ValidateBatchOperator", "batch_ids_from"]
+
+log = logging.getLogger(__name__)
+
+
+def batch_ids_from(context: Any) -> list[str]:
+    """The batches this run is about: the ``batch_id`` Param, else the triggering events.
+
+    Several landings can be folded into one asset-triggered run, so every event counts.
+    """
+    param = (context.get("params") or {}).get("batch_id")
+    if param:
+        return [str(param)]
+    ids: list[str] = []
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            batch = (event.extra or {}).get("batch_id")
+            if batch and batch not in ids:
+                ids.append(str(batch))
+    return ids
+
+
+class ValidateBatchOperator(BaseOperator):
+    """Validate each landed batch with the champion's suite; quarantine what fails."""
+
+    ui_color = "#e8f4e8"
+
+    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+
+    def execute(self, context: Any) -> list[str]:
+        from retrainer.errors import ObjectNotFound, ValidationFailed
+        from retrainer.monitoring import accept_batch, find_incoming, load_suite_spec
+        from retrainer.notify import send_alert
+        from retrainer.registry import champion_version
+        from retrainer.validation import validate_batch
+
+        batch_ids = batch_ids_from(context)
+        if not batch_ids:
+            raise AirflowSkipException(
+                "no batch to check: land one with `retrainer land` or give the batch_id Param"
+            )
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        champion = champion_version(rt.client, self.model)
+        spec = load_suite_spec(rt.config, champion.run_id if champion else None)
+        accepted: list[str] = []
+        blocked: dict[str, list[str]] = {}
+        for batch_id in batch_ids:
+            try:
+                key = find_incoming(rt.storage, self.model, batch_id)
+                outcome = validate_batch(rt.storage, rt.config, batch_id, key, spec)
+            except ObjectNotFound as exc:
+                blocked[batch_id] = [str(exc)]
+                log.error("batch %s: %s", batch_id, exc)
+                continue
+            except ValidationFailed as exc:
+                blocked[batch_id] = exc.failed_checks
+                for check in exc.failed_checks:
+                    log.error("batch %s failed check: %s", batch_id, check)
+                log.error("batch %s quarantined: %s", batch_id, exc.report_key)
+                send_alert(rt.settings, f"{self.model}: batch {batch_id} blocked", str(exc),
+                           {"batch_id": batch_id, "report_key": exc.report_key})
+                continue
+            accept_batch(rt.storage, rt.config, batch_id, outcome.batch_key)
+            log.info("batch %s accepted (%d rows) -> %s", batch_id,
+                     outcome.result.row_count, outcome.batch_key)
+            accepted.append(batch_id)
+        if not accepted:
+            # Bad data is not a transient fault: fail without retries; nothing downstream runs.
+            raise AirflowFailException(
+                "every batch was blocked: "
+                + "; ".join(f"{b}: {', '.join(c)}" for b, c in blocked.items())
+            )
+        return accepted
+
+
+class CheckBatchOperator(BaseOperator):
+    """Score accepted batches with the champion and measure drift against its reference."""
+
+    def __init__(self, *, config_dir: str | Path, model: str, validate_task_id: str,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+        self.validate_task_id = validate_task_id
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        from retrainer.monitoring import check_batch
+
+        batch_ids = context["ti"].xcom_pull(task_ids=self.validate_task_id) or []
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        ctx = run_context(context)
+        results = []
+        for batch_id in batch_ids:
+            check = check_batch(rt.client, rt.storage, rt.settings, rt.config, batch_id,
+                                context={k: v for k, v in ctx.items() if k != "actor"})
+            log.info("batch %s: %s (drift report: %s)", batch_id, check.explanation,
+                     check.report_uri)
+            results.append(check.evidence() | {"drift": check.drift})
+        return results
+
+
+class EmitDriftEventOperator(BaseOperator):
+    """Emit ``retrainer://<model>/drift`` with the evidence, or skip when nothing drifted.
+
+    A separate task because a task with outlets emits its event whenever it succeeds:
+    skipping is how "no drift" emits nothing.
+    """
+
+    def __init__(self, *, config_dir: str | Path, model: str, check_task_id: str,
+                 **kwargs: Any) -> None:
+        super().__init__(outlets=[model_asset(model, "drift")], **kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+        self.check_task_id = check_task_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        checks: Sequence[dict[str, Any]] = context["ti"].xcom_pull(task_ids=self.check_task_id) or []
+        drifted = [c for c in checks if c.get("drift")]
+        if not drifted:
+            raise AirflowSkipException("no drift: no retrain requested")
+        from retrainer.notify import send_alert
+        from retrainer.settings import load_settings
+
+        latest = drifted[-1]
+        extra = {
+            "model": self.model,
+            "batch_id": latest["batch_id"],
+            "batches": [c["batch_id"] for c in drifted],
+            "champion_version": latest["champion_version"],
+            "drift_score": latest["drift_score"],
+            "drifted_features": latest["drifted_features"],
+            "explanation": latest["explanation"],
+            "report_uri": latest["report_uri"],
+        }
+        context["outlet_events"][model_asset(self.model, "drift")].extra = extra
+        log.warning("drift in %s batch %s: %s", self.model, latest["batch_id"], latest["explanation"])
+        send_alert(load_settings(self.config_dir), f"{self.model}: drift", latest["explanation"], extra)
+        return extra

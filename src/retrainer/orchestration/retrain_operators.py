@@ -1,0 +1,202 @@
+"""Operators of ``<model>_retrain`` and ``<model>_rollback``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.runtime import TaskRuntime, run_context
+
+__all__ = [
+    "EvaluateChallengerOperator",
+    "PromoteChallengerOperator",
+    "RollbackChampionOperator",
+    "TrainChallengerOperator",
+    "trigger_of",
+]
+
+log = logging.getLogger(__name__)
+
+
+def trigger_of(context: Any) -> tuple[str, str]:
+    """Why this retrain runs: (trigger, reason) from the run type, Params and asset events."""
+    params = context.get("params") or {}
+    run_type = str(getattr(context["dag_run"], "run_type", "manual")).lower()
+    reason = (params.get("reason") or "").strip()
+    if "asset" in run_type:
+        explanations = []
+        for asset, events in (context.get("triggering_asset_events") or {}).items():
+            for event in events:
+                extra = event.extra or {}
+                explanations.append(
+                    f"{extra.get('batch_id', '?')}: {extra.get('explanation', asset)}"
+                )
+        kind = "drift"
+        return kind, reason or "; ".join(explanations) or "asset event"
+    if "scheduled" in run_type:
+        return "schedule", reason or "scheduled retrain"
+    return "manual", reason or "manual retrain"
+
+
+class TrainChallengerOperator(BaseOperator):
+    """Assemble the training window, train, log to MLflow and register a version."""
+
+    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from retrainer.errors import InputDataError
+        from retrainer.training import train_challenger
+
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        params = context.get("params") or {}
+        trigger, reason = trigger_of(context)
+        window = params.get("window_batches") or None
+        if not params.get("force"):
+            self._skip_if_already_trained(rt, window)
+        try:
+            trained = train_challenger(
+                rt.client, rt.storage, rt.settings, rt.config, trigger=trigger, reason=reason,
+                context=run_context(context), window_batches=window,
+            )
+        except InputDataError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        log.info("challenger %s v%s trained on %s: holdout %s", self.model, trained.version,
+                 trained.window.get("batches"), trained.metrics)
+        return trained.to_dict()
+
+    def _skip_if_already_trained(self, rt: TaskRuntime, window: int | None) -> None:
+        """Retraining on exactly the batches the newest version used would add nothing."""
+        from retrainer.training import accepted_batches
+
+        metas = accepted_batches(rt.storage, self.model)
+        if not metas:
+            return
+        size = window or rt.config.training.window_batches
+        wanted = ",".join(m["batch_id"] for m in metas[-size:])
+        try:
+            versions = rt.client.search_model_versions(f"name = '{self.model}'")
+        except Exception:
+            return
+        for mv in versions:
+            if mv.tags.get("retrainer.batches") == wanted and mv.tags.get("retrainer.gate.decision"):
+                raise AirflowSkipException(
+                    f"version {mv.version} was already trained and judged on batches {wanted}; "
+                    "set the force Param to train again"
+                )
+
+
+class EvaluateChallengerOperator(BaseOperator):
+    """Score challenger and champion on the same holdout; record the gate decision."""
+
+    def __init__(self, *, config_dir: str | Path, model: str, train_task_id: str,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+        self.train_task_id = train_task_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from retrainer.evaluation import evaluate_challenger
+
+        trained = context["ti"].xcom_pull(task_ids=self.train_task_id)
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        ctx = run_context(context)
+        evaluation = evaluate_challenger(
+            rt.client, rt.storage, rt.settings, rt.config, trained["version"],
+            actor=ctx["actor"], context={k: v for k, v in ctx.items() if k != "actor"},
+        )
+        for rule in evaluation.decision["rules"]:
+            log.info("gate rule %s: %s (%s)", rule["rule"], "pass" if rule["passed"] else "FAIL",
+                     rule["detail"])
+        log.info("gate decision for v%s: %s", trained["version"], evaluation.decision["reason"])
+        return evaluation.to_dict()
+
+
+class PromoteChallengerOperator(BaseOperator):
+    """Move ``champion`` to a challenger the gate accepted (skip when it rejected it)."""
+
+    def __init__(self, *, config_dir: str | Path, model: str, evaluate_task_id: str,
+                 **kwargs: Any) -> None:
+        super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+        self.evaluate_task_id = evaluate_task_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        evaluation = context["ti"].xcom_pull(task_ids=self.evaluate_task_id)
+        if not evaluation["decision"]["promote"]:
+            raise AirflowSkipException(
+                f"challenger v{evaluation['challenger_version']} not promoted: "
+                f"{evaluation['decision']['reason']}"
+            )
+        from retrainer.errors import RegistryError
+        from retrainer.notify import send_alert
+        from retrainer.registry import champion_version, promote
+
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        ctx = run_context(context)
+        version = evaluation["challenger_version"]
+        current = champion_version(rt.client, self.model)
+        if current is not None and current.version == version:
+            log.info("v%s is already champion (a retried task): nothing to move", version)
+            return {"version": version, "previous_version": None, "reused": True}
+        try:
+            change = promote(
+                rt.client, rt.storage, self.model, version,
+                expected_champion=evaluation["champion_version"],
+                reason=evaluation["decision"]["reason"], actor=ctx["actor"],
+                context={"airflow_dag_id": ctx["airflow_dag_id"],
+                         "airflow_run_id": ctx["airflow_run_id"],
+                         "evaluation_run_id": evaluation["run_id"]},
+            )
+        except RegistryError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        context["outlet_events"][model_asset(self.model, "champion")].extra = change.to_dict()
+        send_alert(rt.settings, f"{self.model}: v{version} promoted",
+                   f"champion v{change.previous_version} -> v{version}: {change.reason}",
+                   change.to_dict())
+        return change.to_dict()
+
+
+class RollbackChampionOperator(BaseOperator):
+    """Move ``champion`` back to the previous champion or to the version given as a Param."""
+
+    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
+        super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from retrainer.errors import RegistryError
+        from retrainer.notify import send_alert
+        from retrainer.registry import rollback
+
+        params = context.get("params") or {}
+        target = params.get("target_version")
+        rt = TaskRuntime.open(self.config_dir, self.model)
+        ctx = run_context(context)
+        try:
+            change = rollback(
+                rt.client, rt.storage, self.model,
+                target_version=str(target) if target not in (None, "") else None,
+                reason=str(params.get("reason") or ""), actor=ctx["actor"],
+                context={"airflow_dag_id": ctx["airflow_dag_id"],
+                         "airflow_run_id": ctx["airflow_run_id"]},
+            )
+        except RegistryError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        context["outlet_events"][model_asset(self.model, "champion")].extra = change.to_dict()
+        log.warning("rolled back %s: champion v%s -> v%s (%s, by %s)", self.model,
+                    change.previous_version, change.version, change.reason, change.actor)
+        send_alert(rt.settings, f"{self.model}: rolled back to v{change.version}",
+                   f"champion v{change.previous_version} -> v{change.version}: {change.reason}",
+                   change.to_dict())
+        return change.to_dict()

@@ -1,0 +1,50 @@
+"""What every retrainer task needs at run time: settings, config, lake and MLflow client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from retrainer.config import ModelConfig
+    from retrainer.settings import Settings
+    from retrainer.storage import LocalStorage, S3Storage
+
+__all__ = ["TaskRuntime", "run_context"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskRuntime:
+    settings: Settings
+    config: ModelConfig
+    storage: LocalStorage | S3Storage
+    client: MlflowClient
+
+    @classmethod
+    def open(cls, config_dir: str | Path, model: str) -> TaskRuntime:
+        from retrainer.config import load_model_config
+        from retrainer.registry import connect
+        from retrainer.settings import load_settings
+        from retrainer.storage import open_storage
+
+        settings = load_settings(config_dir)
+        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        return cls(settings, config, storage, connect(settings))
+
+
+def run_context(context: Any) -> dict[str, str]:
+    """Airflow identifiers recorded on every run, version and ledger entry."""
+    dag_run = context["dag_run"]
+    actor = getattr(dag_run, "triggering_user_name", None) or "airflow"
+    return {
+        "airflow_dag_id": str(dag_run.dag_id),
+        "airflow_run_id": str(dag_run.run_id),
+        "actor": str(actor),
+    }

@@ -1,0 +1,198 @@
+"""Train a challenger on a training window, log it to MLflow and register a version.
+
+Everything the monitor later needs travels with the version as artifacts of its training
+run: the reference profile (drift), the validation suite and the permutation importances.
+So promotion and rollback swap the reference together with the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from retrainer.evaluation.metrics import compute_metrics
+from retrainer.registry.aliases import set_tags
+from retrainer.registry.client import ensure_experiment
+from retrainer.training.pipeline import build_pipeline
+from retrainer.training.window import assemble_window
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from retrainer.config import ModelConfig
+    from retrainer.settings import Settings
+    from retrainer.storage import Storage
+
+__all__ = ["ARTIFACTS", "TrainedModel", "train_challenger"]
+
+log = logging.getLogger(__name__)
+
+# Where a training run keeps what travels with its model version.
+ARTIFACTS = {
+    "profile": "reference/profile.json",
+    "importance": "reference/importance.json",
+    "suite": "validation/suite.json",
+}
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: str
+    version: str
+    run_id: str
+    holdout_key: str
+    window: dict[str, Any]
+    metrics: dict[str, float]
+    importances: dict[str, float]
+    reused: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _existing_version(client: MlflowClient, model: str, airflow_run: str) -> Any:
+    """A version this Airflow run already registered (a retried task must not add another)."""
+    try:
+        found = client.search_model_versions(
+            f"name = '{model}' and tags.`retrainer.airflow_run_id` = '{airflow_run}'"
+        )
+    except Exception:
+        return None
+    return found[0] if found else None
+
+
+def _importances(model: Any, holdout: pd.DataFrame, config: ModelConfig) -> dict[str, float]:
+    """Permutation importance on the holdout, in the model's own metric scale."""
+    from sklearn.inspection import permutation_importance
+
+    if len(holdout) < 20 or holdout[config.target.column].nunique() < 2:
+        return {f: 1.0 for f in config.features}
+    scoring = {"binary": "roc_auc", "multiclass": "accuracy"}.get(config.target.task, "r2")
+    result = permutation_importance(
+        model, holdout[config.features], holdout[config.target.column],
+        scoring=scoring, n_repeats=5, random_state=config.training.random_state, n_jobs=1,
+    )
+    return {f: float(v) for f, v in zip(config.features, result.importances_mean, strict=True)}
+
+
+def _trusted_types(model: Any) -> list[str]:
+    """Types skops must trust to load this pipeline: we built it, so we vouch for them."""
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+
+
+def _pip_requirements() -> list[str]:
+    # Explicit requirements: inferring them costs 9-16 s per model (FIELD-NOTES).
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("scikit-learn", "skops", "numpy", "pandas", "scipy")]
+
+
+def train_challenger(
+    client: MlflowClient, storage: Storage, settings: Settings, config: ModelConfig, *,
+    trigger: str, reason: str, context: dict[str, Any] | None = None,
+    window_batches: int | None = None,
+) -> TrainedModel:
+    """Fit the configured pipeline on the training window and register it as a new version."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from retrainer.drift import build_reference_profile
+    from retrainer.validation import build_suite_spec
+
+    context = dict(context or {})
+    airflow_run = context.get("airflow_run_id")
+    if airflow_run:
+        existing = _existing_version(client, config.name, airflow_run)
+        if existing is not None:
+            log.info("version %s already registered by run %s: reusing it",
+                     existing.version, airflow_run)
+            return _from_tags(config.name, existing)
+
+    window = assemble_window(storage, config, window_batches=window_batches)
+    log.info("training %s on batches %s (%d rows), holdout %d rows",
+             config.name, list(window.batch_ids), len(window.train), len(window.holdout))
+    target = config.target.column
+    pipeline = build_pipeline(config).fit(window.train[config.features], window.train[target])
+    metrics = compute_metrics(pipeline, window.holdout, config)
+    importances = _importances(pipeline, window.holdout, config)
+    profile = build_reference_profile(
+        window.train, config.numeric_features, config.categorical_features, bins=config.drift.bins
+    )
+    suite = build_suite_spec(window.train, config)
+
+    experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_run(run_name=f"train-{trigger}", tags={
+        "retrainer.run_kind": "training", "retrainer.trigger": trigger, **{
+            f"retrainer.{k}": str(v) for k, v in context.items()
+        },
+    }) as run:
+        run_id = run.info.run_id
+        data_prefix = f"datasets/{config.name}/{run_id}"
+        train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)  # type: ignore[attr-defined]
+        holdout_key = f"{data_prefix}/holdout.parquet"
+        holdout_uri = storage.write_frame(holdout_key, window.holdout)  # type: ignore[attr-defined]
+        mlflow.log_params({
+            "estimator": config.model.estimator,
+            **{f"model.{k}": v for k, v in config.model.params.items()},
+            "window.batches": ",".join(window.batch_ids),
+            "window.start": window.start, "window.end": window.end,
+            "train_rows": len(window.train), "holdout_rows": len(window.holdout),
+        })
+        mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
+        mlflow.log_input(
+            mlflow.data.from_pandas(window.train, source=train_uri, targets=target,
+                                    name=f"{config.name}-train"),
+            context="training",
+        )
+        mlflow.log_input(
+            mlflow.data.from_pandas(window.holdout, source=holdout_uri, targets=target,
+                                    name=f"{config.name}-holdout"),
+            context="holdout",
+        )
+        mlflow.log_dict(profile.to_dict(), ARTIFACTS["profile"])
+        mlflow.log_dict(importances, ARTIFACTS["importance"])
+        mlflow.log_dict(suite.to_dict(), ARTIFACTS["suite"])
+        example = window.train[config.features].head(5)
+        info = mlflow.sklearn.log_model(
+            pipeline, name="model", signature=infer_signature(example, pipeline.predict(example)),
+            input_example=example, pip_requirements=_pip_requirements(),
+            skops_trusted_types=_trusted_types(pipeline),
+        )
+    try:
+        client.create_registered_model(config.name, description=config.description,
+                                       tags={"retrainer.owner": config.owner})
+    except Exception as exc:
+        if "RESOURCE_ALREADY_EXISTS" not in str(exc) and "already exists" not in str(exc):
+            raise
+    version = client.create_model_version(
+        config.name, source=info.model_uri, run_id=run_id,
+        description=f"{trigger}: {reason}",
+    ).version
+    set_tags(client, config.name, version, {
+        "trigger": trigger, "reason": reason,
+        "data_window": f"{window.start}..{window.end}",
+        "batches": ",".join(window.batch_ids),
+        "holdout_key": holdout_key, "run_id": run_id,
+        "reference_profile": f"runs:/{run_id}/{ARTIFACTS['profile']}",
+        **{f"holdout_{k}": round(v, 6) for k, v in metrics.items()},
+        **context,
+    })
+    log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
+    return TrainedModel(config.name, str(version), run_id, holdout_key, window.describe(),
+                        metrics, importances)
+
+
+def _from_tags(model: str, mv: Any) -> TrainedModel:
+    tags = mv.tags
+    metrics = {k.removeprefix("retrainer.holdout_"): float(v) for k, v in tags.items()
+               if k.startswith("retrainer.holdout_") and k != "retrainer.holdout_key"}
+    return TrainedModel(
+        model, str(mv.version), tags.get("retrainer.run_id", mv.run_id),
+        tags.get("retrainer.holdout_key", ""), {"batches": tags.get("retrainer.batches", "")},
+        metrics, {}, reused=True,
+    )

@@ -1,0 +1,40 @@
+"""The dags folder parses without errors, fast, into three DAGs per model."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_dagbag_has_three_dags_per_model_and_parses_fast(repo_root, airflow_db) -> None:  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+
+    from retrainer.config import load_model_configs
+
+    DagBag(dag_folder=str(repo_root / "dags"), include_examples=False)  # warm imports
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=str(repo_root / "dags"), include_examples=False)
+    elapsed = time.perf_counter() - started
+    assert bag.import_errors == {}
+    models = load_model_configs(repo_root / "config" / "models")
+    expected = {f"{m.name}_{kind}" for m in models for kind in ("monitor", "retrain", "rollback")}
+    assert set(bag.dag_ids) == expected
+    assert elapsed < 2.0, f"parsing the dags folder took {elapsed:.2f} s"
+
+
+def test_dag_files_do_not_import_heavy_libraries_at_parse_time(repo_root) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, %r); import retrainer_dags; "
+        "heavy = [m for m in ('mlflow', 'sklearn', 'great_expectations', 'pandas') "
+        "if m in sys.modules]; print(','.join(heavy))" % str(repo_root / "dags")
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1:] in ([], [""]), result.stdout

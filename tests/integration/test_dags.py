@@ -1,0 +1,160 @@
+"""The three DAGs of a model, run with ``dag.test()`` against a real MLflow store and lake.
+
+One story on the NOAA rainfall data, in order: a first champion, a drifted batch that
+yields a promoted challenger, a challenger that is not better and is rejected, a bad batch
+that is quarantined, and rollbacks. Each step asserts what a user would see: DAG run
+states, registry aliases and tags, lake objects, ledger entries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_config_dir
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, airflow_db, rainfall_periods):  # type: ignore[no-untyped-def]
+    from retrainer.orchestration.dag_factory import build_dags
+    from retrainer.registry import connect
+    from retrainer.settings import load_settings
+    from retrainer.storage import open_storage
+
+    root = tmp_path_factory.mktemp("dags")
+    config_dir = make_config_dir(root)
+    settings = load_settings(config_dir)
+    data = root / "data"
+    data.mkdir()
+    for index in (0, 2, 6):
+        rainfall_periods[index].to_parquet(data / f"p{index}.parquet", index=False)
+    return {
+        "dags": build_dags(config_dir),
+        "settings": settings,
+        "storage": open_storage(settings.storage_root),
+        "client": connect(settings),
+        "data": data,
+    }
+
+
+def _land(world, name: str) -> str:  # type: ignore[no-untyped-def]
+    from retrainer.monitoring import land_file
+
+    return land_file(world["storage"], "rainfall", world["data"] / f"{name}.parquet", name)
+
+
+def _states(dag_run) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def _champion(world) -> str | None:  # type: ignore[no-untyped-def]
+    from retrainer.registry import champion_version
+
+    mv = champion_version(world["client"], "rainfall")
+    return None if mv is None else mv.version
+
+
+def test_first_batch_is_accepted_and_first_retrain_makes_a_champion(world) -> None:  # type: ignore[no-untyped-def]
+    _land(world, "p0")
+    run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p0"})
+    states = _states(run)
+    assert states["validate_batch"] == "success"
+    assert states["emit_drift"] == "skipped"  # no champion yet: nothing to drift from
+    assert world["storage"].exists("batches/rainfall/p0/data.parquet")
+
+    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "first model"})
+    assert _states(run) == {"train_challenger": "success", "evaluate_challenger": "success",
+                            "promote": "success"}
+    assert _champion(world) == "1"
+    tags = world["client"].get_model_version("rainfall", "1").tags
+    assert tags["retrainer.gate.decision"] == "promote"
+    assert tags["retrainer.trigger"] == "manual"
+    assert tags["retrainer.reason"] == "first model"
+    assert tags["retrainer.batches"] == "p0"
+    assert float(tags["retrainer.gate.challenger_value"]) > 0.75
+    assert tags["retrainer.airflow_dag_id"] == "rainfall_retrain"
+
+
+def test_drifted_batch_emits_drift_and_retrain_promotes_a_better_challenger(world) -> None:  # type: ignore[no-untyped-def]
+    _land(world, "p6")
+    run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p6"})
+    states = _states(run)
+    assert states["check_batch"] == "success"
+    assert states["emit_drift"] == "success", "the break in period 6 must be detected"
+    check = world["storage"].read_json("reports/rainfall/p6/monitor.json")
+    assert check["drift"] is True
+    assert "dew_point" in check["drifted_features"]
+    assert check["realized"]["roc_auc"] < 0.6  # the old champion decays after the break
+    assert world["storage"].exists("reports/rainfall/p6/drift.html")
+    assert world["storage"].exists("predictions/rainfall/p6.parquet")
+    emitted = run.get_task_instance("emit_drift").xcom_pull(task_ids="emit_drift")
+    assert emitted["batch_id"] == "p6" and "dew_point" in emitted["drifted_features"]
+
+    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "drift in p6"})
+    assert _states(run)["promote"] == "success"
+    assert _champion(world) == "2"
+    tags = world["client"].get_model_version("rainfall", "2").tags
+    assert tags["retrainer.gate.decision"] == "promote"
+    assert tags["retrainer.previous_champion"] == "1"
+    assert float(tags["retrainer.gate.challenger_value"]) > float(
+        tags["retrainer.gate.champion_value"]) + 0.2
+
+
+def test_challenger_that_is_not_better_is_rejected_and_tagged(world) -> None:  # type: ignore[no-untyped-def]
+    # Same window, same seed: the challenger equals the champion, so it cannot beat it by
+    # the configured margin. Without force the retrain is skipped as redundant.
+    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "again"})
+    assert _states(run)["train_challenger"] == "skipped"
+
+    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "again", "force": True})
+    states = _states(run)
+    assert states["evaluate_challenger"] == "success"
+    assert states["promote"] == "skipped"
+    assert _champion(world) == "2"
+    tags = world["client"].get_model_version("rainfall", "3").tags
+    assert tags["retrainer.gate.decision"] == "reject"
+    assert "improvement" in tags["retrainer.gate.reason"]
+    challenger = world["client"].get_model_version_by_alias("rainfall", "challenger")
+    assert challenger.version == "3"
+
+
+def test_bad_batch_is_quarantined_and_champion_untouched(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    bad = pd.read_parquet(world["data"] / "p2.parquet").drop(columns=["dew_point"])
+    bad.to_parquet(world["data"] / "p2bad.parquet", index=False)
+    _land(world, "p2bad")
+    run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p2bad"})
+    states = _states(run)
+    assert states["validate_batch"] == "failed"
+    assert states["check_batch"] != "success"
+    keys = world["storage"].list("quarantine/rainfall/p2bad/")
+    assert any(k.endswith("validation_result.json") for k in keys)
+    assert world["storage"].exists("incoming/rainfall/p2bad.parquet")  # never deleted
+    assert not world["storage"].exists("batches/rainfall/p2bad/data.parquet")
+    assert _champion(world) == "2"
+
+
+def test_rollback_restores_previous_then_named_version(world) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.registry import read_ledger
+
+    run = world["dags"]["rainfall_rollback"].test(run_conf={"reason": "p6 model misbehaves"})
+    assert _states(run) == {"rollback": "success"}
+    assert _champion(world) == "1"
+
+    run = world["dags"]["rainfall_rollback"].test(
+        run_conf={"reason": "back to the drift model", "target_version": 2})
+    assert _states(run) == {"rollback": "success"}
+    assert _champion(world) == "2"
+
+    run = world["dags"]["rainfall_rollback"].test(
+        run_conf={"reason": "no such version", "target_version": 99})
+    assert _states(run) == {"rollback": "failed"}
+    assert _champion(world) == "2"
+
+    events = [(e["event"], e["version"]) for e in read_ledger(world["storage"], "rainfall")]
+    assert events == [("promote", "1"), ("promote", "2"), ("reject", "3"),
+                      ("rollback", "1"), ("rollback", "2")]

@@ -1,0 +1,118 @@
+"""Model config and deployment settings: valid files load, bad ones name file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from retrainer.config import load_model_config, load_model_configs
+from retrainer.errors import ConfigError
+from retrainer.settings import ENVIRONMENT_VARIABLES, load_settings
+
+pytestmark = pytest.mark.unit
+
+
+def _write(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return path
+
+
+def _rainfall(repo_root: Path) -> dict:
+    return yaml.safe_load((repo_root / "config/models/rainfall.yaml").read_text())
+
+
+def test_shipped_model_configs_load(repo_root: Path) -> None:
+    configs = load_model_configs(repo_root / "config/models")
+    rainfall = next(c for c in configs if c.name == "rainfall")
+    assert len(rainfall.features) == 8
+    assert rainfall.target.column == "rain"
+    assert rainfall.dag_ids["retrain"] == "rainfall_retrain"
+
+
+def test_unknown_key_names_file_and_field_path(tmp_path: Path, repo_root: Path) -> None:
+    data = _rainfall(repo_root)
+    data["gate"]["min_improvment"] = 0.1  # typo
+    path = _write(tmp_path, "rainfall", data)
+    with pytest.raises(ConfigError) as err:
+        load_model_config(path)
+    assert str(path) in str(err.value)
+    assert "gate.min_improvment" in str(err.value)
+
+
+def test_wrong_type_names_field(tmp_path: Path, repo_root: Path) -> None:
+    data = _rainfall(repo_root)
+    data["training"]["holdout_fraction"] = 1.5
+    with pytest.raises(ConfigError, match=r"training\.holdout_fraction"):
+        load_model_config(_write(tmp_path, "rainfall", data))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"numeric_features": ["rain"]}, "both a feature and the target"),
+        ({"numeric_features": ["a", "a"]}, "listed twice"),
+        ({"numeric_features": []}, "at least one"),
+        ({"name": "Bad-Name"}, "lower-case"),
+        ({"drift": {"feature_thresholds": {"nope": 0.3}}}, "unknown features"),
+    ],
+)
+def test_semantic_errors(tmp_path: Path, repo_root: Path, change: dict, message: str) -> None:
+    data = _rainfall(repo_root) | change
+    with pytest.raises(ConfigError, match=message):
+        load_model_config(_write(tmp_path, "rainfall", data))
+
+
+def test_name_must_match_file(tmp_path: Path, repo_root: Path) -> None:
+    with pytest.raises(ConfigError, match="must match the file name"):
+        load_model_config(_write(tmp_path, "other", _rainfall(repo_root)))
+
+
+def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_model_config(_write(tmp_path, "x", "a: [unclosed"))
+    with pytest.raises(ConfigError, match="not found"):
+        load_model_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_model_config(_write(tmp_path, "y", "- a\n- b\n"))
+
+
+def test_settings_defaults_resolve_against_project_root(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    settings = load_settings(config_dir)
+    assert settings.home == tmp_path / ".retrainer"
+    assert settings.storage_root == str(tmp_path / ".retrainer" / "lake")
+    assert settings.mlflow_tracking_uri == f"sqlite:///{tmp_path}/.retrainer/mlflow.db"
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "retrainer.yaml").write_text("storage_root: lake-from-file\n")
+    assert load_settings(config_dir).storage_root == str(tmp_path / "lake-from-file")
+    monkeypatch.setenv("RETRAINER_STORAGE_ROOT", "s3://bucket/prefix")
+    monkeypatch.setenv("RETRAINER_MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    settings = load_settings(config_dir)
+    assert settings.storage_root == "s3://bucket/prefix"
+    assert settings.mlflow_tracking_uri == "http://mlflow:5000"
+
+
+def test_bad_settings_key_is_an_error(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "retrainer.yaml").write_text("storage_rot: x\n")
+    with pytest.raises(ConfigError, match="storage_rot"):
+        load_settings(config_dir)
+
+
+def test_every_environment_variable_maps_to_a_setting() -> None:
+    from dataclasses import fields
+
+    from retrainer.settings import Settings
+
+    names = {f.name for f in fields(Settings)}
+    assert all(var.field in names for var in ENVIRONMENT_VARIABLES)
+    assert len({v.name for v in ENVIRONMENT_VARIABLES}) == len(ENVIRONMENT_VARIABLES)
