@@ -22,16 +22,18 @@ REPO = Path(__file__).resolve().parent.parent
 for _name in [n for n in os.environ if n.startswith("RETRAINER_")]:
     del os.environ[_name]
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="retrainer-airflow-test-"))
-os.environ.update({
-    "AIRFLOW_HOME": str(_AIRFLOW_HOME),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    "GIT_PYTHON_REFRESH": "quiet",
-    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-})
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "GIT_PYTHON_REFRESH": "quiet",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -55,14 +57,24 @@ def repo_root() -> Path:
 def airflow_db() -> Path:
     """A migrated Airflow metadata database (SQLite) in the private AIRFLOW_HOME."""
     airflow = Path(sys.executable).parent / "airflow"
-    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True,
-                            env=os.environ.copy(), timeout=300)
+    result = subprocess.run(
+        [str(airflow), "db", "migrate"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return _AIRFLOW_HOME
 
 
-def make_config_dir(root: Path, *, models: tuple[str, ...] = ("rainfall",),
-                    overrides: dict[str, dict] | None = None, settings: dict | None = None) -> Path:
+def make_config_dir(
+    root: Path,
+    *,
+    models: tuple[str, ...] = ("rainfall",),
+    overrides: dict[str, dict] | None = None,
+    settings: dict | None = None,
+) -> Path:
     """Write a config folder under ``root`` whose state lives in ``root/home``.
 
     ``overrides`` deep-merges keys into a model's YAML (e.g. a different gate margin).

@@ -37,8 +37,9 @@ class AirflowAPI:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers,
-                                         method=method)
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=headers, method=method
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = response.read()
@@ -51,9 +52,12 @@ class AirflowAPI:
 
     def token(self) -> str:
         if self._token is None:
-            reply = self._request("POST", "/auth/token",
-                                  {"username": self.username, "password": self.password},
-                                  auth=False)
+            reply = self._request(
+                "POST",
+                "/auth/token",
+                {"username": self.username, "password": self.password},
+                auth=False,
+            )
             self._token = reply["access_token"]
         return self._token
 
@@ -93,7 +97,9 @@ class AirflowAPI:
     def unpause(self, dag_id: str) -> None:
         self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, note: str | None = None) -> str:
+    def trigger(
+        self, dag_id: str, conf: dict[str, Any] | None = None, note: str | None = None
+    ) -> str:
         body: dict[str, Any] = {"logical_date": None, "conf": conf or {}}
         if note:
             body["note"] = note

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +10,11 @@ import typer
 
 from retrainer.errors import RetrainerError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Keep deployed scikit-learn models healthy with Airflow and MLflow.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Keep deployed scikit-learn models healthy with Airflow and MLflow.",
+)
 
 ConfigDir = Annotated[
     Path | None,
@@ -33,8 +34,10 @@ def _fail(exc: Exception, code: int = 2) -> None:
 
 
 @app.command()
-def demo(config_dir: ConfigDir = None,
-         keep_running: Annotated[bool, typer.Option(help="Leave Airflow running")] = False) -> None:
+def demo(
+    config_dir: ConfigDir = None,
+    keep_running: Annotated[bool, typer.Option(help="Leave Airflow running")] = False,
+) -> None:
     """Run the whole pipeline on the NOAA rainfall data through a real Airflow scheduler."""
     from retrainer.demo import run_demo
 
@@ -45,16 +48,19 @@ def demo(config_dir: ConfigDir = None,
 
 
 @app.command()
-def up(config_dir: ConfigDir = None,
-       airflow_port: int = 8080, mlflow_port: int = 5000) -> None:
+def up(config_dir: ConfigDir = None, airflow_port: int = 8080, mlflow_port: int = 5000) -> None:
     """Start the Airflow UI/API server, scheduler and the MLflow UI over the local state."""
     from retrainer.airflow_api import AirflowAPI
     from retrainer.local_stack import LocalStack, airflow_env, stop_pidfiles
 
     settings = _settings(config_dir)
     stop_pidfiles(settings.home / "pids")
-    env = airflow_env(project_root=settings.project_root, home=settings.home,
-                      port=airflow_port, config_dir=settings.config_dir)
+    env = airflow_env(
+        project_root=settings.project_root,
+        home=settings.home,
+        port=airflow_port,
+        config_dir=settings.config_dir,
+    )
     stack = LocalStack(settings.home, env)
     stack.start_mlflow_ui(settings.mlflow_tracking_uri, settings.mlflow_artifact_root, mlflow_port)
     stack.start_airflow()
@@ -78,10 +84,13 @@ def down(config_dir: ConfigDir = None) -> None:
 
 
 @app.command()
-def land(model: str, file: Path,
-         batch_id: Annotated[str | None, typer.Option(help="Default: the file name")] = None,
-         notify: Annotated[bool, typer.Option(help="Post the incoming Asset event")] = True,
-         config_dir: ConfigDir = None) -> None:
+def land(
+    model: str,
+    file: Path,
+    batch_id: Annotated[str | None, typer.Option(help="Default: the file name")] = None,
+    notify: Annotated[bool, typer.Option(help="Post the incoming Asset event")] = True,
+    config_dir: ConfigDir = None,
+) -> None:
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
     from retrainer.airflow_api import AirflowAPI, AirflowAPIError
     from retrainer.config import load_model_config
@@ -97,19 +106,26 @@ def land(model: str, file: Path,
         typer.echo(f"landed {file} as {storage.uri(key)}")
         if notify:
             try:
-                api.post_asset_event(f"{model}_incoming",
-                                     {"batch_id": batch_id or file.stem, "key": key})
+                api.post_asset_event(
+                    f"{model}_incoming", {"batch_id": batch_id or file.stem, "key": key}
+                )
                 typer.echo(f"asset event posted: {model}_monitor will run")
             except AirflowAPIError as exc:
-                typer.echo(f"warning: file landed but Airflow was not told ({exc}); trigger "
-                           f"{model}_monitor with batch_id={batch_id or file.stem}", err=True)
+                typer.echo(
+                    f"warning: file landed but Airflow was not told ({exc}); trigger "
+                    f"{model}_monitor with batch_id={batch_id or file.stem}",
+                    err=True,
+                )
     except RetrainerError as exc:
         _fail(exc)
 
 
 @app.command()
-def status(model: str, as_json: Annotated[bool, typer.Option("--json")] = False,
-           config_dir: ConfigDir = None) -> None:
+def status(
+    model: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    config_dir: ConfigDir = None,
+) -> None:
     """Print the champion, its gate tags and the latest monitoring results."""
     from retrainer.registry import champion_version, connect
     from retrainer.storage import open_storage
@@ -118,22 +134,41 @@ def status(model: str, as_json: Annotated[bool, typer.Option("--json")] = False,
         settings = _settings(config_dir)
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         champion = champion_version(connect(settings), model)
-        checks = [storage.read_json(k) for k in storage.list(f"reports/{model}/")
-                  if k.endswith("/monitor.json")]
+        checks = [
+            storage.read_json(k)
+            for k in storage.list(f"reports/{model}/")
+            if k.endswith("/monitor.json")
+        ]
     except RetrainerError as exc:
         _fail(exc)
         return
     checks.sort(key=lambda c: c.get("checked_at", ""))
     report = {
         "model": model,
-        "champion": None if champion is None else {
+        "champion": None
+        if champion is None
+        else {
             "version": champion.version,
-            **{k.removeprefix("retrainer."): v for k, v in champion.tags.items()
-               if k.startswith("retrainer.")},
+            **{
+                k.removeprefix("retrainer."): v
+                for k, v in champion.tags.items()
+                if k.startswith("retrainer.")
+            },
         },
-        "recent_batches": [{k: c.get(k) for k in ("batch_id", "champion_version", "drift",
-                                                   "drift_score", "drifted_features", "realized")}
-                           for c in checks[-10:]],
+        "recent_batches": [
+            {
+                k: c.get(k)
+                for k in (
+                    "batch_id",
+                    "champion_version",
+                    "drift",
+                    "drift_score",
+                    "drifted_features",
+                    "realized",
+                )
+            }
+            for c in checks[-10:]
+        ],
     }
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
@@ -141,13 +176,17 @@ def status(model: str, as_json: Annotated[bool, typer.Option("--json")] = False,
     if champion is None:
         typer.echo(f"{model}: no champion yet")
     else:
-        typer.echo(f"{model}: champion v{champion.version} "
-                   f"(window {champion.tags.get('retrainer.data_window', '?')}, "
-                   f"gate: {champion.tags.get('retrainer.gate.reason', '?')})")
+        typer.echo(
+            f"{model}: champion v{champion.version} "
+            f"(window {champion.tags.get('retrainer.data_window', '?')}, "
+            f"gate: {champion.tags.get('retrainer.gate.reason', '?')})"
+        )
     for c in report["recent_batches"]:
         auc = (c["realized"] or {}).get("roc_auc")
-        typer.echo(f"  {c['batch_id']}: drift={c['drift']} score={c['drift_score']} "
-                   f"auc={'-' if auc is None else f'{auc:.3f}'} features={c['drifted_features']}")
+        typer.echo(
+            f"  {c['batch_id']}: drift={c['drift']} score={c['drift_score']} "
+            f"auc={'-' if auc is None else f'{auc:.3f}'} features={c['drifted_features']}"
+        )
 
 
 @app.command()
@@ -158,8 +197,9 @@ def history(model: str, config_dir: ConfigDir = None) -> None:
 
     try:
         settings = _settings(config_dir)
-        entries = read_ledger(open_storage(settings.storage_root,
-                                           endpoint_url=settings.s3_endpoint_url), model)
+        entries = read_ledger(
+            open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url), model
+        )
     except RetrainerError as exc:
         _fail(exc)
         return
@@ -167,7 +207,7 @@ def history(model: str, config_dir: ConfigDir = None) -> None:
         typer.echo(f"{model}: no alias changes recorded")
     for e in entries:
         previous = f" (was v{e['previous_version']})" if e.get("previous_version") else ""
-        typer.echo(f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
-                   f"{e.get('reason')}")
-
-
+        typer.echo(
+            f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
+            f"{e.get('reason')}"
+        )

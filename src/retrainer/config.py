@@ -179,9 +179,7 @@ def load_model_config(path: str | Path) -> ModelConfig:
     except ValidationError as exc:
         raise ConfigError(f"{path}: invalid model config\n{_format_errors(exc)}") from exc
     if config.name != path.stem:
-        raise ConfigError(
-            f"{path}: name {config.name!r} must match the file name {path.stem!r}"
-        )
+        raise ConfigError(f"{path}: name {config.name!r} must match the file name {path.stem!r}")
     return config
 
 

@@ -18,7 +18,13 @@ from retrainer.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RAINFALL_START", "load_dataset", "load_rainfall", "load_seattle_weather", "split_periods"]
+__all__ = [
+    "RAINFALL_START",
+    "load_dataset",
+    "load_rainfall",
+    "load_seattle_weather",
+    "split_periods",
+]
 
 RAINFALL_START = "1949-01-01"
 
@@ -74,6 +80,8 @@ def split_periods(frame: pd.DataFrame, n_periods: int) -> list[pd.DataFrame]:
         raise ValueError("n_periods must be at least 1")
     size = len(frame) // n_periods
     return [
-        frame.iloc[i * size : (i + 1) * size if i < n_periods - 1 else len(frame)].reset_index(drop=True)
+        frame.iloc[i * size : (i + 1) * size if i < n_periods - 1 else len(frame)].reset_index(
+            drop=True
+        )
         for i in range(n_periods)
     ]

@@ -18,7 +18,7 @@ from retrainer.airflow_api import AirflowAPI, AirflowAPIError
 from retrainer.local_stack import LocalStack, airflow_env, free_port, stop_pidfiles
 from retrainer.settings import Settings
 
-__all__ = ["DemoRow", "land_and_notify", "run_demo"]
+__all__ = ["DemoRow", "land_and_notify", "new_run", "run_demo", "wait_new_run"]
 
 MODEL = "rainfall"
 N_PERIODS = 10
@@ -39,8 +39,9 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def land_and_notify(api: AirflowAPI | None, storage: Any, model: str, path: Path,
-                    batch_id: str) -> str:
+def land_and_notify(
+    api: AirflowAPI | None, storage: Any, model: str, path: Path, batch_id: str
+) -> str:
     """Land a file in the lake and tell Airflow with an ``incoming`` Asset event."""
     from retrainer.monitoring import land_file
 
@@ -50,7 +51,7 @@ def land_and_notify(api: AirflowAPI | None, storage: Any, model: str, path: Path
     return key
 
 
-def _new_run(api: AirflowAPI, dag_id: str, known: int, timeout: float) -> dict[str, Any] | None:
+def new_run(api: AirflowAPI, dag_id: str, known: int, timeout: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = api.runs(dag_id)
@@ -60,9 +61,10 @@ def _new_run(api: AirflowAPI, dag_id: str, known: int, timeout: float) -> dict[s
     return None
 
 
-def _wait_new_run(api: AirflowAPI, dag_id: str, known: int, timeout: float = 600,
-                  appear: float = 90) -> dict[str, Any]:
-    run = _new_run(api, dag_id, known, appear)
+def wait_new_run(
+    api: AirflowAPI, dag_id: str, known: int, timeout: float = 600, appear: float = 90
+) -> dict[str, Any]:
+    run = new_run(api, dag_id, known, appear)
     if run is None:
         raise AirflowAPIError(f"no new run of {dag_id} appeared within {appear:.0f} s")
     return api.wait_run(dag_id, run["dag_run_id"], timeout)
@@ -99,7 +101,9 @@ def _action(client: Any, known_versions: set[str]) -> tuple[str, set[str]]:
     return f"retrain: v{mv.version} {verb} ({detail})", set(versions)
 
 
-def run_demo(settings: Settings, *, port: int | None = None, keep_running: bool = False) -> list[DemoRow]:
+def run_demo(
+    settings: Settings, *, port: int | None = None, keep_running: bool = False
+) -> list[DemoRow]:
     """Run the whole story and return the timeline rows."""
     from retrainer.registry import champion_version, connect, ensure_experiment
     from retrainer.storage import open_storage
@@ -119,8 +123,9 @@ def run_demo(settings: Settings, *, port: int | None = None, keep_running: bool 
     ensure_experiment(client, MODEL, settings.mlflow_artifact_root)  # create the store once
 
     port = port or free_port()
-    env = airflow_env(project_root=settings.project_root, home=home, port=port,
-                      config_dir=settings.config_dir)
+    env = airflow_env(
+        project_root=settings.project_root, home=home, port=port, config_dir=settings.config_dir
+    )
     stack = LocalStack(home, env)
     _say(f"starting Airflow (SQLite, LocalExecutor) on http://127.0.0.1:{port} ...")
     stack.start_airflow()
@@ -139,41 +144,62 @@ def run_demo(settings: Settings, *, port: int | None = None, keep_running: bool 
             known_monitor = len(api.runs(f"{MODEL}_monitor"))
             known_retrain = len(api.runs(f"{MODEL}_retrain"))
             land_and_notify(api, storage, MODEL, path, batch_id)
-            monitor = _wait_new_run(api, f"{MODEL}_monitor", known_monitor)
+            monitor = wait_new_run(api, f"{MODEL}_monitor", known_monitor)
             if monitor["state"] != "success":
-                raise AirflowAPIError(f"monitor run for {batch_id} ended {monitor['state']}; "
-                                      f"see the Airflow UI or {home / 'airflow' / 'logs'}")
+                raise AirflowAPIError(
+                    f"monitor run for {batch_id} ended {monitor['state']}; "
+                    f"see the Airflow UI or {home / 'airflow' / 'logs'}"
+                )
             check = storage.read_json(f"reports/{MODEL}/{batch_id}/monitor.json")
             if index == 0:
                 run_id = api.trigger(f"{MODEL}_retrain", {"reason": "initial champion"})
                 retrain = api.wait_run(f"{MODEL}_retrain", run_id)
                 drift = "(no champion)"
             elif check["drift"]:
-                retrain = _wait_new_run(api, f"{MODEL}_retrain", known_retrain)
+                retrain = wait_new_run(api, f"{MODEL}_retrain", known_retrain)
                 drift = "DRIFT: " + ", ".join(check["drifted_features"][:3])
             else:
                 retrain = None
                 drift = f"ok (score {check['drift_score']:.2f})"
             if retrain is not None and retrain["state"] != "success":
-                raise AirflowAPIError(f"retrain run {retrain['dag_run_id']} ended {retrain['state']}")
+                raise AirflowAPIError(
+                    f"retrain run {retrain['dag_run_id']} ended {retrain['state']}"
+                )
             action = "none"
             if retrain is not None:
                 action, versions = _action(client, versions)
             champion = champion_version(client, MODEL)
             auc = check.get("realized", {}).get("roc_auc")
-            row = DemoRow(index, batch_id, years, drift, auc, action,
-                          f"v{champion.version}" if champion else "-")
+            row = DemoRow(
+                index,
+                batch_id,
+                years,
+                drift,
+                auc,
+                action,
+                f"v{champion.version}" if champion else "-",
+            )
             rows.append(row)
             _say(_format_row(row))
         champion = champion_version(client, MODEL)
-        run_id = api.trigger(f"{MODEL}_rollback",
-                             {"reason": "demo: restore the previous champion", "target_version": None})
+        run_id = api.trigger(
+            f"{MODEL}_rollback",
+            {"reason": "demo: restore the previous champion", "target_version": None},
+        )
         rollback = api.wait_run(f"{MODEL}_rollback", run_id)
         after = champion_version(client, MODEL)
-        rows.append(DemoRow(len(rows), "-", "-", "-", None,
-                            f"rollback run {rollback['state']}: v{champion.version if champion else '-'}"
-                            f" -> v{after.version if after else '-'}",
-                            f"v{after.version}" if after else "-"))
+        rows.append(
+            DemoRow(
+                len(rows),
+                "-",
+                "-",
+                "-",
+                None,
+                f"rollback run {rollback['state']}: v{champion.version if champion else '-'}"
+                f" -> v{after.version if after else '-'}",
+                f"v{after.version}" if after else "-",
+            )
+        )
         _say(_format_row(rows[-1]))
     finally:
         if not keep_running:
@@ -185,23 +211,38 @@ def run_demo(settings: Settings, *, port: int | None = None, keep_running: bool 
 
 def _format_row(row: DemoRow) -> str:
     auc = f"{row.champion_auc:.2f}" if row.champion_auc is not None else "  - "
-    return f"{row.period:>6}  {row.years:<9}  {row.drift:<42.42}  {auc:>5}  {row.action:<44}  {row.champion_version}"
+    return (
+        f"{row.period:>6}  {row.years:<9}  {row.drift:<42.42}  {auc:>5}  "
+        f"{row.action:<44}  {row.champion_version}"
+    )
 
 
 def format_timeline(rows: list[DemoRow]) -> str:
-    header = f"{'period':>6}  {'years':<9}  {'drift verdict':<42}  {'AUC':>5}  {'action':<44}  champion"
-    return "\n".join(["", "Timeline (AUC = the champion's AUC on the period, before any retrain)",
-                      header, "-" * len(header), *(_format_row(r) for r in rows)])
+    header = (
+        f"{'period':>6}  {'years':<9}  {'drift verdict':<42}  {'AUC':>5}  {'action':<44}  champion"
+    )
+    return "\n".join(
+        [
+            "",
+            "Timeline (AUC = the champion's AUC on the period, before any retrain)",
+            header,
+            "-" * len(header),
+            *(_format_row(r) for r in rows),
+        ]
+    )
 
 
 def _where_to_look(settings: Settings, seconds: float) -> str:
-    return "\n".join([
-        "",
-        f"Demo finished in {seconds / 60:.1f} min. Where to look:",
-        "  make up          start the Airflow UI (http://127.0.0.1:8080, admin/admin) and the",
-        "                   MLflow UI (http://127.0.0.1:5000) over this state; make down stops them",
-        f"  lake             {settings.storage_root} (incoming/, batches/, reports/, ledger/ ...)",
-        f"  drift reports    {settings.storage_root}/reports/{MODEL}/<batch>/drift.html",
-        f"  MLflow store     {settings.mlflow_tracking_uri}",
-        f"  history          retrainer history {MODEL}",
-    ])
+    return "\n".join(
+        [
+            "",
+            f"Demo finished in {seconds / 60:.1f} min. Where to look:",
+            "  make up          start the Airflow UI (http://127.0.0.1:8080, admin/admin)",
+            "                   and the MLflow UI (http://127.0.0.1:5000) over this state;",
+            "                   make down stops them",
+            f"  lake             {settings.storage_root}",
+            f"  drift reports    {settings.storage_root}/reports/{MODEL}/<batch>/drift.html",
+            f"  MLflow store     {settings.mlflow_tracking_uri}",
+            f"  history          retrainer history {MODEL}",
+        ]
+    )

@@ -7,6 +7,7 @@ pid in ``<home>/pids/<name>.pid`` so ``make down`` can stop what ``make up`` sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -45,8 +46,13 @@ def _secret(path: Path) -> str:
 
 
 def airflow_env(
-    *, project_root: Path, home: Path, port: int = 8080, config_dir: Path | None = None,
-    user: str = "admin", password: str = "admin",
+    *,
+    project_root: Path,
+    home: Path,
+    port: int = 8080,
+    config_dir: Path | None = None,
+    user: str = "admin",
+    password: str = "admin",
 ) -> dict[str, str]:
     """Environment for Airflow components over ``<home>/airflow`` (SQLite, LocalExecutor)."""
     airflow_home = home / "airflow"
@@ -54,33 +60,37 @@ def airflow_env(
     passwords = airflow_home / "simple_auth_manager_passwords.json"
     passwords.write_text(json.dumps({user: password}))
     base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update({
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(project_root / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_root / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-        "AIRFLOW__API__BASE_URL": base_url,
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API__SECRET_KEY": _secret(airflow_home / ".api_secret"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home / ".jwt_secret"),
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        "GIT_PYTHON_REFRESH": "quiet",
-    })
+    # Inherit the caller's environment (PATH, credentials) but not a test harness's
+    # unit-test mode, which would change how Airflow behaves.
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(project_root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_root / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            "AIRFLOW__API__BASE_URL": base_url,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__SECRET_KEY": _secret(airflow_home / ".api_secret"),
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home / ".jwt_secret"),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            "GIT_PYTHON_REFRESH": "quiet",
+        }
+    )
     if config_dir is not None:
         env["RETRAINER_CONFIG_DIR"] = str(config_dir)
     return env
@@ -106,11 +116,16 @@ class LocalStack:
         """Create or upgrade the Airflow metadata database."""
         self.logs.mkdir(parents=True, exist_ok=True)
         with (self.logs / "airflow-db-migrate.log").open("wb") as out:
-            code = subprocess.call([_bin("airflow"), "db", "migrate"], env=self.env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+            code = subprocess.call(
+                [_bin("airflow"), "db", "migrate"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         if code != 0:
             raise RetrainerError(
-                f"`airflow db migrate` failed (exit {code}); see {self.logs / 'airflow-db-migrate.log'}"
+                f"`airflow db migrate` failed (exit {code}); "
+                f"see {self.logs / 'airflow-db-migrate.log'}"
             )
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
@@ -118,8 +133,9 @@ class LocalStack:
         self.pids.mkdir(parents=True, exist_ok=True)
         out = (self.logs / f"{name}.log").open("ab")
         # A new session per child: stopping it stops the task processes it forked too.
-        process = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes[name] = process
         (self.pids / f"{name}.pid").write_text(str(process.pid))
         return process
@@ -132,17 +148,30 @@ class LocalStack:
             self.start(component, [_bin("airflow"), component])
 
     def start_mlflow_ui(self, tracking_uri: str, artifact_root: str, port: int = 5000) -> None:
-        self.start("mlflow", [
-            _bin("mlflow"), "server", "--backend-store-uri", tracking_uri,
-            "--default-artifact-root", artifact_root, "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "1",
-        ])
+        self.start(
+            "mlflow",
+            [
+                _bin("mlflow"),
+                "server",
+                "--backend-store-uri",
+                tracking_uri,
+                "--default-artifact-root",
+                artifact_root,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+        )
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise RetrainerError(
-                    f"{name} exited with code {process.returncode}; see {self.logs / (name + '.log')}"
+                    f"{name} exited with code {process.returncode}; "
+                    f"see {self.logs / (name + '.log')}"
                 )
 
     def stop(self, timeout: float = 20) -> None:
@@ -172,8 +201,6 @@ def stop_pidfiles(pids: Path, timeout: float = 20) -> list[str]:
                 break
             time.sleep(0.2)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     return stopped

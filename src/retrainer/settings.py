@@ -31,15 +31,32 @@ class EnvVar:
 ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("RETRAINER_CONFIG_DIR", "config_dir", "Folder with retrainer.yaml and models/."),
     EnvVar("RETRAINER_HOME", "home", "Local state folder (SQLite stores, local lake, logs)."),
-    EnvVar("RETRAINER_STORAGE_ROOT", "storage_root", "The lake: a folder, file://... or s3://bucket/prefix."),
-    EnvVar("RETRAINER_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", "MLflow tracking and registry URI."),
-    EnvVar("RETRAINER_MLFLOW_ARTIFACT_ROOT", "mlflow_artifact_root", "Artifact location for new experiments."),
+    EnvVar(
+        "RETRAINER_STORAGE_ROOT",
+        "storage_root",
+        "The lake: a folder, file://... or s3://bucket/prefix.",
+    ),
+    EnvVar(
+        "RETRAINER_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", "MLflow tracking and registry URI."
+    ),
+    EnvVar(
+        "RETRAINER_MLFLOW_ARTIFACT_ROOT",
+        "mlflow_artifact_root",
+        "Artifact location for new experiments.",
+    ),
     EnvVar("RETRAINER_APPROVAL_MODE", "approval_mode", "Default approval mode: auto."),
-    EnvVar("RETRAINER_ALERT_WEBHOOK_URL", "alert_webhook_url", "Slack-compatible webhook for alerts."),
+    EnvVar(
+        "RETRAINER_ALERT_WEBHOOK_URL", "alert_webhook_url", "Slack-compatible webhook for alerts."
+    ),
     EnvVar("RETRAINER_AIRFLOW_URL", "airflow_url", "Airflow API server used by `retrainer land`."),
     EnvVar("RETRAINER_AIRFLOW_USER", "airflow_user", "User for the Airflow REST API."),
     EnvVar("RETRAINER_AIRFLOW_PASSWORD", "airflow_password", "Password for the Airflow REST API."),
-    EnvVar("RETRAINER_S3_ENDPOINT_URL", "s3_endpoint_url", "S3 endpoint (MinIO, moto) for s3:// roots."),
+    EnvVar(
+        "RETRAINER_MLFLOW_UI_URL", "mlflow_ui_url", "MLflow UI address used in Airflow task links."
+    ),
+    EnvVar(
+        "RETRAINER_S3_ENDPOINT_URL", "s3_endpoint_url", "S3 endpoint (MinIO, moto) for s3:// roots."
+    ),
 )
 
 
@@ -58,6 +75,7 @@ class _FileSettings(BaseModel):
     airflow_user: str = "admin"
     airflow_password: str = "admin"
     s3_endpoint_url: str | None = None
+    mlflow_ui_url: str = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,7 @@ class Settings:
     airflow_user: str
     airflow_password: str
     s3_endpoint_url: str | None
+    mlflow_ui_url: str
 
     @property
     def models_dir(self) -> Path:
@@ -147,4 +166,5 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         airflow_user=file_settings.airflow_user,
         airflow_password=file_settings.airflow_password,
         s3_endpoint_url=file_settings.s3_endpoint_url,
+        mlflow_ui_url=file_settings.mlflow_ui_url.rstrip("/"),
     )

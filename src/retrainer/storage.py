@@ -120,8 +120,9 @@ class LocalStorage(_FrameMixin):
 class S3Storage(_FrameMixin):
     """The lake under ``s3://bucket/prefix`` through boto3."""
 
-    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None,
-                 endpoint_url: str | None = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None
+    ) -> None:
         if client is None:
             import boto3
 

@@ -14,9 +14,9 @@ def test_dagbag_has_three_dags_per_model_and_parses_fast(repo_root, airflow_db) 
 
     from retrainer.config import load_model_configs
 
-    DagBag(dag_folder=str(repo_root / "dags"), include_examples=False)  # warm imports
+    DagBag(dag_folder=str(repo_root / "dags"))  # warm imports
     started = time.perf_counter()
-    bag = DagBag(dag_folder=str(repo_root / "dags"), include_examples=False)
+    bag = DagBag(dag_folder=str(repo_root / "dags"))
     elapsed = time.perf_counter() - started
     assert bag.import_errors == {}
     models = load_model_configs(repo_root / "config" / "models")
@@ -29,12 +29,14 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time(repo_root) -> Non
     import subprocess
     import sys
 
+    dags = str(repo_root / "dags")
     code = (
-        "import sys; sys.path.insert(0, %r); import retrainer_dags; "
+        f"import sys; sys.path.insert(0, {dags!r}); import retrainer_dags; "
         "heavy = [m for m in ('mlflow', 'sklearn', 'great_expectations', 'pandas') "
-        "if m in sys.modules]; print(','.join(heavy))" % str(repo_root / "dags")
+        "if m in sys.modules]; print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1:] in ([], [""]), result.stdout

@@ -66,8 +66,11 @@ def test_first_batch_is_accepted_and_first_retrain_makes_a_champion(world) -> No
     assert world["storage"].exists("batches/rainfall/p0/data.parquet")
 
     run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "first model"})
-    assert _states(run) == {"train_challenger": "success", "evaluate_challenger": "success",
-                            "promote": "success"}
+    assert _states(run) == {
+        "train_challenger": "success",
+        "evaluate_challenger": "success",
+        "promote": "success",
+    }
     assert _champion(world) == "1"
     tags = world["client"].get_model_version("rainfall", "1").tags
     assert tags["retrainer.gate.decision"] == "promote"
@@ -99,8 +102,10 @@ def test_drifted_batch_emits_drift_and_retrain_promotes_a_better_challenger(worl
     tags = world["client"].get_model_version("rainfall", "2").tags
     assert tags["retrainer.gate.decision"] == "promote"
     assert tags["retrainer.previous_champion"] == "1"
-    assert float(tags["retrainer.gate.challenger_value"]) > float(
-        tags["retrainer.gate.champion_value"]) + 0.2
+    assert (
+        float(tags["retrainer.gate.challenger_value"])
+        > float(tags["retrainer.gate.champion_value"]) + 0.2
+    )
 
 
 def test_challenger_that_is_not_better_is_rejected_and_tagged(world) -> None:  # type: ignore[no-untyped-def]
@@ -146,15 +151,22 @@ def test_rollback_restores_previous_then_named_version(world) -> None:  # type: 
     assert _champion(world) == "1"
 
     run = world["dags"]["rainfall_rollback"].test(
-        run_conf={"reason": "back to the drift model", "target_version": 2})
+        run_conf={"reason": "back to the drift model", "target_version": 2}
+    )
     assert _states(run) == {"rollback": "success"}
     assert _champion(world) == "2"
 
     run = world["dags"]["rainfall_rollback"].test(
-        run_conf={"reason": "no such version", "target_version": 99})
+        run_conf={"reason": "no such version", "target_version": 99}
+    )
     assert _states(run) == {"rollback": "failed"}
     assert _champion(world) == "2"
 
     events = [(e["event"], e["version"]) for e in read_ledger(world["storage"], "rainfall")]
-    assert events == [("promote", "1"), ("promote", "2"), ("reject", "3"),
-                      ("rollback", "1"), ("rollback", "2")]
+    assert events == [
+        ("promote", "1"),
+        ("promote", "2"),
+        ("reject", "3"),
+        ("rollback", "1"),
+        ("rollback", "2"),
+    ]

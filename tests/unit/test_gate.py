@@ -41,5 +41,7 @@ def test_fails_closed_without_rules_or_metric() -> None:
     assert not decide({"roc_auc": 0.9}, {"roc_auc": 0.5}, GateConfig()).promote
     missing = decide({"accuracy": 0.9}, None, GateConfig(min_value=0.5))
     assert not missing.promote and "metric_available" in missing.reason
-    unscorable_champion = decide({"roc_auc": 0.9}, {}, GateConfig(min_value=0.5, min_improvement=0.0))
+    unscorable_champion = decide(
+        {"roc_auc": 0.9}, {}, GateConfig(min_value=0.5, min_improvement=0.0)
+    )
     assert not unscorable_champion.promote

@@ -7,13 +7,13 @@ from retrainer.evaluation.gate import GateDecision, RuleOutcome, decide
 from retrainer.evaluation.metrics import GREATER_IS_BETTER, compute_metrics, predict_scores
 
 __all__ = [
-    "Evaluation",
-    "evaluate_challenger",
-    "load_model",
     "GREATER_IS_BETTER",
+    "Evaluation",
     "GateDecision",
     "RuleOutcome",
     "compute_metrics",
     "decide",
+    "evaluate_challenger",
+    "load_model",
     "predict_scores",
 ]

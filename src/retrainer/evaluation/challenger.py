@@ -54,8 +54,14 @@ def load_model(model: str, version: str) -> Any:
 
 
 def evaluate_challenger(
-    client: MlflowClient, storage: Storage, settings: Settings, config: ModelConfig,
-    version: str, *, actor: str = "retrainer", context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    settings: Settings,
+    config: ModelConfig,
+    version: str,
+    *,
+    actor: str = "retrainer",
+    context: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Evaluate ``version`` against the current champion on the challenger's holdout."""
     import mlflow
@@ -72,41 +78,72 @@ def evaluate_challenger(
     champion_metrics = None
     if champion is not None:
         try:
-            champion_metrics = compute_metrics(load_model(config.name, champion.version),
-                                               holdout, config)
+            champion_metrics = compute_metrics(
+                load_model(config.name, champion.version), holdout, config
+            )
         except Exception as exc:  # the gate fails closed on a champion it cannot score
             log.error("champion version %s could not be scored: %s", champion.version, exc)
             champion_metrics = {}
     decision = decide(challenger_metrics, champion_metrics, config.gate)
-    log.info("gate for %s v%s vs champion v%s: %s", config.name, version, champion_v,
-             decision.reason)
+    log.info(
+        "gate for %s v%s vs champion v%s: %s", config.name, version, champion_v, decision.reason
+    )
 
     experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
     mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(run_name=f"evaluate-v{version}", tags={
-        "retrainer.run_kind": "evaluation", "retrainer.challenger_version": version,
-        "retrainer.champion_version": str(champion_v),
-        **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
-    }) as run:
+    with mlflow.start_run(
+        run_name=f"evaluate-v{version}",
+        tags={
+            "retrainer.run_kind": "evaluation",
+            "retrainer.challenger_version": version,
+            "retrainer.champion_version": str(champion_v),
+            **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
+        },
+    ) as run:
         mlflow.log_metrics({f"challenger_{k}": v for k, v in challenger_metrics.items()})
         if champion_metrics:
             mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items()})
-        mlflow.log_dict({"decision": decision.to_dict(), "holdout_key": holdout_key,
-                         "challenger": challenger_metrics, "champion": champion_metrics},
-                        "evaluation/decision.json")
+        mlflow.log_dict(
+            {
+                "decision": decision.to_dict(),
+                "holdout_key": holdout_key,
+                "challenger": challenger_metrics,
+                "champion": champion_metrics,
+            },
+            "evaluation/decision.json",
+        )
         run_id = run.info.run_id
 
-    set_tags(client, config.name, version, {
-        "gate.decision": decision.decision,
-        "gate.reason": decision.reason,
-        "gate.metric": decision.metric,
-        "gate.challenger_value": decision.challenger_value,
-        "gate.champion_value": decision.champion_value,
-        "gate.champion_version": champion_v,
-        "gate.evaluation_run_id": run_id,
-    })
+    set_tags(
+        client,
+        config.name,
+        version,
+        {
+            "gate.decision": decision.decision,
+            "gate.reason": decision.reason,
+            "gate.metric": decision.metric,
+            "gate.challenger_value": decision.challenger_value,
+            "gate.champion_value": decision.champion_value,
+            "gate.champion_version": champion_v,
+            "gate.evaluation_run_id": run_id,
+        },
+    )
     if not decision.promote:
-        mark_rejected(client, storage, config.name, version, reason=decision.reason,
-                      actor=actor, context=context)
-    return Evaluation(config.name, version, champion_v, challenger_metrics, champion_metrics,
-                      decision.to_dict(), run_id)
+        mark_rejected(
+            client,
+            storage,
+            config.name,
+            version,
+            reason=decision.reason,
+            actor=actor,
+            context=context,
+        )
+    return Evaluation(
+        config.name,
+        version,
+        champion_v,
+        challenger_metrics,
+        champion_metrics,
+        decision.to_dict(),
+        run_id,
+    )

@@ -70,26 +70,37 @@ def decide(
     if gate.min_value is not None and mine is not None:
         ok = mine >= gate.min_value if higher else mine <= gate.min_value
         bound = ">=" if higher else "<="
-        rules.append(RuleOutcome(
-            "absolute_floor", ok, f"challenger {metric} {_fmt(mine)} {bound} {gate.min_value}"
-        ))
+        rules.append(
+            RuleOutcome(
+                "absolute_floor", ok, f"challenger {metric} {_fmt(mine)} {bound} {gate.min_value}"
+            )
+        )
     if champion is not None and gate.min_improvement is not None:
         if theirs is None:
-            rules.append(RuleOutcome(
-                "improvement", False, f"champion {metric} could not be computed on the holdout"
-            ))
+            rules.append(
+                RuleOutcome(
+                    "improvement", False, f"champion {metric} could not be computed on the holdout"
+                )
+            )
         elif mine is not None:
             gain = (mine - theirs) if higher else (theirs - mine)
             ok = gain >= gate.min_improvement
-            rules.append(RuleOutcome(
-                "improvement", ok,
-                f"challenger {_fmt(mine)} vs champion {_fmt(theirs)}: "
-                f"gain {gain:+.4f} {'>=' if ok else '<'} margin {gate.min_improvement}",
-            ))
+            rules.append(
+                RuleOutcome(
+                    "improvement",
+                    ok,
+                    f"challenger {_fmt(mine)} vs champion {_fmt(theirs)}: "
+                    f"gain {gain:+.4f} {'>=' if ok else '<'} margin {gate.min_improvement}",
+                )
+            )
     if not [r for r in rules if r.rule != "metric_available"] and mine is not None:
-        rules.append(RuleOutcome(
-            "rules_configured", False, "no gate rule applies: set gate.min_value or min_improvement"
-        ))
+        rules.append(
+            RuleOutcome(
+                "rules_configured",
+                False,
+                "no gate rule applies: set gate.min_value or min_improvement",
+            )
+        )
 
     failed = [r for r in rules if not r.passed]
     promote = not failed

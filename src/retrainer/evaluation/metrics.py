@@ -12,8 +12,13 @@ if TYPE_CHECKING:
 __all__ = ["GREATER_IS_BETTER", "compute_metrics", "predict_scores"]
 
 GREATER_IS_BETTER = {
-    "roc_auc": True, "accuracy": True, "f1": True, "log_loss": False,
-    "rmse": False, "mae": False, "r2": True,
+    "roc_auc": True,
+    "accuracy": True,
+    "f1": True,
+    "log_loss": False,
+    "rmse": False,
+    "mae": False,
+    "r2": True,
 }
 
 

@@ -58,14 +58,21 @@ def find_incoming(storage: Storage, model: str, batch_id: str) -> str:
     )
 
 
-def accept_batch(storage: Storage, config: ModelConfig, batch_id: str, data_key: str) -> dict[str, Any]:
+def accept_batch(
+    storage: Storage, config: ModelConfig, batch_id: str, data_key: str
+) -> dict[str, Any]:
     """Record an accepted batch's metadata next to its data (training windows read it)."""
     frame = storage.read_frame(data_key)  # type: ignore[attr-defined]
     meta: dict[str, Any] = {
-        "batch_id": batch_id, "data_key": data_key, "rows": len(frame),
-        "accepted_at": datetime.now(UTC).isoformat(), "start": None, "end": None,
+        "batch_id": batch_id,
+        "data_key": data_key,
+        "rows": len(frame),
+        "accepted_at": datetime.now(UTC).isoformat(),
+        "start": None,
+        "end": None,
         "labelled_rows": int(frame[config.target.column].notna().sum())
-        if config.target.column in frame.columns else 0,
+        if config.target.column in frame.columns
+        else 0,
     }
     time_col = config.data.time_column
     if time_col and time_col in frame.columns and len(frame):
@@ -87,4 +94,6 @@ def load_suite_spec(config: ModelConfig, champion_run_id: str | None) -> Any:
 
     from retrainer.training.train import ARTIFACTS
 
-    return SuiteSpec.from_dict(mlflow.artifacts.load_dict(f"runs:/{champion_run_id}/{ARTIFACTS['suite']}"))
+    return SuiteSpec.from_dict(
+        mlflow.artifacts.load_dict(f"runs:/{champion_run_id}/{ARTIFACTS['suite']}")
+    )

@@ -47,21 +47,33 @@ class BatchCheck:
     def evidence(self) -> dict[str, Any]:
         """The small, JSON-safe summary carried by the drift Asset event."""
         return {
-            "model": self.model, "batch_id": self.batch_id,
-            "champion_version": self.champion_version, "drift_score": self.drift_score,
-            "drifted_features": self.drifted_features, "explanation": self.explanation,
-            "report_uri": self.report_uri, "realized": self.realized,
+            "model": self.model,
+            "batch_id": self.batch_id,
+            "champion_version": self.champion_version,
+            "drift_score": self.drift_score,
+            "drifted_features": self.drifted_features,
+            "explanation": self.explanation,
+            "report_uri": self.report_uri,
+            "realized": self.realized,
         }
 
 
-def _write_predictions(storage: Storage, config: ModelConfig, batch_id: str, frame: Any,
-                       scores: dict[str, Any], version: str) -> None:
+def _write_predictions(
+    storage: Storage,
+    config: ModelConfig,
+    batch_id: str,
+    frame: Any,
+    scores: dict[str, Any],
+    version: str,
+) -> None:
     import pandas as pd
 
-    log_frame = pd.DataFrame({
-        "row": range(len(frame)),
-        "prediction": scores["prediction"],
-    })
+    log_frame = pd.DataFrame(
+        {
+            "row": range(len(frame)),
+            "prediction": scores["prediction"],
+        }
+    )
     if config.data.id_column and config.data.id_column in frame.columns:
         log_frame.insert(0, config.data.id_column, frame[config.data.id_column].to_numpy())
     if "proba" in scores:
@@ -74,8 +86,13 @@ def _write_predictions(storage: Storage, config: ModelConfig, batch_id: str, fra
 
 
 def check_batch(
-    client: MlflowClient, storage: Storage, settings: Settings, config: ModelConfig,
-    batch_id: str, *, context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    settings: Settings,
+    config: ModelConfig,
+    batch_id: str,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> BatchCheck:
     """Score an accepted batch with the champion and compare it with the champion's reference."""
     import mlflow
@@ -88,13 +105,26 @@ def check_batch(
     now = datetime.now(UTC).isoformat()
     champion = champion_version(client, config.name)
     if champion is None:
-        result = BatchCheck(config.name, batch_id, None, False, None, [],
-                            "no champion yet: nothing to compare with", {}, None, None, now)
+        result = BatchCheck(
+            config.name,
+            batch_id,
+            None,
+            False,
+            None,
+            [],
+            "no champion yet: nothing to compare with",
+            {},
+            None,
+            None,
+            now,
+        )
         storage.write_json(f"reports/{config.name}/{batch_id}/monitor.json", result.to_dict())  # type: ignore[attr-defined]
         return result
 
     run_id = champion.run_id
-    reference = Profile.from_dict(mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}"))
+    reference = Profile.from_dict(
+        mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
+    )
     importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
     current = profile_batch(frame, reference)
     drift: DriftResult = detect_drift(reference, current, config.drift, importances)
@@ -102,35 +132,63 @@ def check_batch(
     model = load_model(config.name, champion.version)  # once per batch
     scores = predict_scores(model, frame, config)
     _write_predictions(storage, config, batch_id, frame, scores, champion.version)
-    realized = compute_metrics(model, frame, config) if config.target.column in frame.columns else {}
+    realized = (
+        compute_metrics(model, frame, config) if config.target.column in frame.columns else {}
+    )
 
     prefix = f"reports/{config.name}/{batch_id}"
     storage.write_json(f"{prefix}/drift.json", drift.to_dict())  # type: ignore[attr-defined]
-    html = render_html(drift, reference, current,
-                       title=f"{config.name} batch {batch_id} vs champion v{champion.version}")
+    html = render_html(
+        drift,
+        reference,
+        current,
+        title=f"{config.name} batch {batch_id} vs champion v{champion.version}",
+    )
     report_key = f"{prefix}/drift.html"
     report_uri = storage.write_bytes(report_key, html.encode("utf-8"))
     result = BatchCheck(
-        config.name, batch_id, champion.version, drift.drift, drift.drift_score,
-        [f.feature for f in drift.drifted_features], drift.explanation, realized,
-        report_key, report_uri, now,
+        config.name,
+        batch_id,
+        champion.version,
+        drift.drift,
+        drift.drift_score,
+        [f.feature for f in drift.drifted_features],
+        drift.explanation,
+        realized,
+        report_key,
+        report_uri,
+        now,
     )
     storage.write_json(f"{prefix}/monitor.json", result.to_dict())  # type: ignore[attr-defined]
 
     experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
     mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(run_name=f"monitor-{batch_id}", tags={
-        "retrainer.run_kind": "monitoring", "retrainer.batch_id": batch_id,
-        "retrainer.champion_version": champion.version,
-        "retrainer.drift": str(drift.drift).lower(),
-        **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
-    }):
-        mlflow.log_metrics({"drift_score": drift.drift_score,
-                            "drifted_features": len(result.drifted_features),
-                            **{f"realized_{k}": v for k, v in realized.items()},
-                            **{f"psi_{f.feature}": f.value for f in drift.features}})
+    with mlflow.start_run(
+        run_name=f"monitor-{batch_id}",
+        tags={
+            "retrainer.run_kind": "monitoring",
+            "retrainer.batch_id": batch_id,
+            "retrainer.champion_version": champion.version,
+            "retrainer.drift": str(drift.drift).lower(),
+            **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
+        },
+    ):
+        mlflow.log_metrics(
+            {
+                "drift_score": drift.drift_score,
+                "drifted_features": len(result.drifted_features),
+                **{f"realized_{k}": v for k, v in realized.items()},
+                **{f"psi_{f.feature}": f.value for f in drift.features},
+            }
+        )
         mlflow.log_text(html, "drift/report.html")
         mlflow.log_dict(drift.to_dict(), "drift/report.json")
-    log.info("batch %s of %s: %s; realized %s; report %s", batch_id, config.name,
-             drift.explanation, realized, report_uri)
+    log.info(
+        "batch %s of %s: %s; realized %s; report %s",
+        batch_id,
+        config.name,
+        drift.explanation,
+        realized,
+        report_uri,
+    )
     return result

@@ -15,7 +15,9 @@ __all__ = ["send_alert"]
 log = logging.getLogger(__name__)
 
 
-def send_alert(settings: Settings, title: str, text: str, details: dict[str, Any] | None = None) -> bool:
+def send_alert(
+    settings: Settings, title: str, text: str, details: dict[str, Any] | None = None
+) -> bool:
     """Send one alert. Returns whether a channel accepted it; never raises on delivery.
 
     A failed delivery must not fail the pipeline step that raised the alert (the step's
@@ -26,8 +28,10 @@ def send_alert(settings: Settings, title: str, text: str, details: dict[str, Any
         return False
     body = json.dumps({"text": f"*{title}*\n{text}", "retrainer": details or {}}, default=str)
     request = urllib.request.Request(
-        settings.alert_webhook_url, data=body.encode("utf-8"),
-        headers={"Content-Type": "application/json"}, method="POST",
+        settings.alert_webhook_url,
+        data=body.encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

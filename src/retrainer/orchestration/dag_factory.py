@@ -49,18 +49,35 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
         dag_id=config.dag_ids["monitor"],
         description=f"Validate, score and check each new batch of {config.name} for drift",
         schedule=[model_asset(config.name, "incoming")],
-        start_date=START, catchup=False, max_active_runs=1,
-        default_args=_default_args(config), tags=["retrainer", config.name, "monitor"],
-        params={"batch_id": Param(None, type=["null", "string"],
-                                  description="Batch to check (default: from the landing event)")},
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(config),
+        tags=["retrainer", config.name, "monitor"],
+        params={
+            "batch_id": Param(
+                None,
+                type=["null", "string"],
+                description="Batch to check (default: from the landing event)",
+            )
+        },
         doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → drift event.",
     ) as dag:
-        validate = ValidateBatchOperator(task_id="validate_batch", config_dir=config_dir,
-                                         model=config.name)
-        check = CheckBatchOperator(task_id="check_batch", config_dir=config_dir,
-                                   model=config.name, validate_task_id=validate.task_id)
-        emit = EmitDriftEventOperator(task_id="emit_drift", config_dir=config_dir,
-                                      model=config.name, check_task_id=check.task_id)
+        validate = ValidateBatchOperator(
+            task_id="validate_batch", config_dir=config_dir, model=config.name
+        )
+        check = CheckBatchOperator(
+            task_id="check_batch",
+            config_dir=config_dir,
+            model=config.name,
+            validate_task_id=validate.task_id,
+        )
+        emit = EmitDriftEventOperator(
+            task_id="emit_drift",
+            config_dir=config_dir,
+            model=config.name,
+            check_task_id=check.task_id,
+        )
         validate >> check >> emit
     return dag
 
@@ -75,25 +92,47 @@ def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
     with DAG(
         dag_id=config.dag_ids["retrain"],
         description=f"Train a challenger for {config.name}, gate it, promote it",
-        schedule=schedule, start_date=START, catchup=False, max_active_runs=1,
-        default_args=_default_args(config), tags=["retrainer", config.name, "retrain"],
+        schedule=schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(config),
+        tags=["retrainer", config.name, "retrain"],
         params={
-            "reason": Param("", type="string", description="Why you retrain (recorded on the version)"),
-            "window_batches": Param(None, type=["null", "integer"], minimum=1,
-                                    description="Train on the last N accepted batches (default: config)"),
-            "force": Param(False, type="boolean",
-                           description="Train even if the newest version already used these batches"),
+            "reason": Param(
+                "", type="string", description="Why you retrain (recorded on the version)"
+            ),
+            "window_batches": Param(
+                None,
+                type=["null", "integer"],
+                minimum=1,
+                description="Train on the last N accepted batches (default: config)",
+            ),
+            "force": Param(
+                False,
+                type="boolean",
+                description="Train even if the newest version already used these batches",
+            ),
         },
         doc_md=f"Retrain **{config.name}** on drift"
-        + (f" or on `{config.schedule}`" if config.schedule else "") + " or by hand.",
+        + (f" or on `{config.schedule}`" if config.schedule else "")
+        + " or by hand.",
     ) as dag:
-        train = TrainChallengerOperator(task_id="train_challenger", config_dir=config_dir,
-                                        model=config.name)
-        evaluate = EvaluateChallengerOperator(task_id="evaluate_challenger",
-                                              config_dir=config_dir, model=config.name,
-                                              train_task_id=train.task_id)
-        promote = PromoteChallengerOperator(task_id="promote", config_dir=config_dir,
-                                            model=config.name, evaluate_task_id=evaluate.task_id)
+        train = TrainChallengerOperator(
+            task_id="train_challenger", config_dir=config_dir, model=config.name
+        )
+        evaluate = EvaluateChallengerOperator(
+            task_id="evaluate_challenger",
+            config_dir=config_dir,
+            model=config.name,
+            train_task_id=train.task_id,
+        )
+        promote = PromoteChallengerOperator(
+            task_id="promote",
+            config_dir=config_dir,
+            model=config.name,
+            evaluate_task_id=evaluate.task_id,
+        )
         train >> evaluate >> promote
     return dag
 
@@ -102,12 +141,19 @@ def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
     with DAG(
         dag_id=config.dag_ids["rollback"],
         description=f"Move the {config.name} champion back to an earlier version",
-        schedule=None, start_date=START, catchup=False, max_active_runs=1,
+        schedule=None,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
         default_args={"owner": config.owner, "retries": 0},
         tags=["retrainer", config.name, "rollback"],
         params={
-            "target_version": Param(None, type=["null", "integer"], minimum=1,
-                                    description="Version to restore (default: the previous champion)"),
+            "target_version": Param(
+                None,
+                type=["null", "integer"],
+                minimum=1,
+                description="Version to restore (default: the previous champion)",
+            ),
             "reason": Param("", type="string", minLength=1, description="Why (required, recorded)"),
         },
         doc_md=f"Roll back **{config.name}**: moves `@champion`, writes the ledger.",

@@ -13,7 +13,12 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.runtime import TaskRuntime, run_context
 
-__all__ = ["CheckBatchOperator", "EmitDriftEventOperator", "ValidateBatchOperator", "batch_ids_from"]
+__all__ = [
+    "CheckBatchOperator",
+    "EmitDriftEventOperator",
+    "ValidateBatchOperator",
+    "batch_ids_from",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +80,20 @@ class ValidateBatchOperator(BaseOperator):
                 for check in exc.failed_checks:
                     log.error("batch %s failed check: %s", batch_id, check)
                 log.error("batch %s quarantined: %s", batch_id, exc.report_key)
-                send_alert(rt.settings, f"{self.model}: batch {batch_id} blocked", str(exc),
-                           {"batch_id": batch_id, "report_key": exc.report_key})
+                send_alert(
+                    rt.settings,
+                    f"{self.model}: batch {batch_id} blocked",
+                    str(exc),
+                    {"batch_id": batch_id, "report_key": exc.report_key},
+                )
                 continue
             accept_batch(rt.storage, rt.config, batch_id, outcome.batch_key)
-            log.info("batch %s accepted (%d rows) -> %s", batch_id,
-                     outcome.result.row_count, outcome.batch_key)
+            log.info(
+                "batch %s accepted (%d rows) -> %s",
+                batch_id,
+                outcome.result.row_count,
+                outcome.batch_key,
+            )
             accepted.append(batch_id)
         if not accepted:
             # Bad data is not a transient fault: fail without retries; nothing downstream runs.
@@ -94,8 +107,9 @@ class ValidateBatchOperator(BaseOperator):
 class CheckBatchOperator(BaseOperator):
     """Score accepted batches with the champion and measure drift against its reference."""
 
-    def __init__(self, *, config_dir: str | Path, model: str, validate_task_id: str,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, config_dir: str | Path, model: str, validate_task_id: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.config_dir = str(config_dir)
         self.model = model
@@ -109,10 +123,17 @@ class CheckBatchOperator(BaseOperator):
         ctx = run_context(context)
         results = []
         for batch_id in batch_ids:
-            check = check_batch(rt.client, rt.storage, rt.settings, rt.config, batch_id,
-                                context={k: v for k, v in ctx.items() if k != "actor"})
-            log.info("batch %s: %s (drift report: %s)", batch_id, check.explanation,
-                     check.report_uri)
+            check = check_batch(
+                rt.client,
+                rt.storage,
+                rt.settings,
+                rt.config,
+                batch_id,
+                context={k: v for k, v in ctx.items() if k != "actor"},
+            )
+            log.info(
+                "batch %s: %s (drift report: %s)", batch_id, check.explanation, check.report_uri
+            )
             results.append(check.evidence() | {"drift": check.drift})
         return results
 
@@ -124,15 +145,18 @@ class EmitDriftEventOperator(BaseOperator):
     skipping is how "no drift" emits nothing.
     """
 
-    def __init__(self, *, config_dir: str | Path, model: str, check_task_id: str,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, config_dir: str | Path, model: str, check_task_id: str, **kwargs: Any
+    ) -> None:
         super().__init__(outlets=[model_asset(model, "drift")], **kwargs)
         self.config_dir = str(config_dir)
         self.model = model
         self.check_task_id = check_task_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        checks: Sequence[dict[str, Any]] = context["ti"].xcom_pull(task_ids=self.check_task_id) or []
+        checks: Sequence[dict[str, Any]] = (
+            context["ti"].xcom_pull(task_ids=self.check_task_id) or []
+        )
         drifted = [c for c in checks if c.get("drift")]
         if not drifted:
             raise AirflowSkipException("no drift: no retrain requested")
@@ -151,6 +175,10 @@ class EmitDriftEventOperator(BaseOperator):
             "report_uri": latest["report_uri"],
         }
         context["outlet_events"][model_asset(self.model, "drift")].extra = extra
-        log.warning("drift in %s batch %s: %s", self.model, latest["batch_id"], latest["explanation"])
-        send_alert(load_settings(self.config_dir), f"{self.model}: drift", latest["explanation"], extra)
+        log.warning(
+            "drift in %s batch %s: %s", self.model, latest["batch_id"], latest["explanation"]
+        )
+        send_alert(
+            load_settings(self.config_dir), f"{self.model}: drift", latest["explanation"], extra
+        )
         return extra

@@ -63,13 +63,24 @@ class TrainChallengerOperator(BaseOperator):
             self._skip_if_already_trained(rt, window)
         try:
             trained = train_challenger(
-                rt.client, rt.storage, rt.settings, rt.config, trigger=trigger, reason=reason,
-                context=run_context(context), window_batches=window,
+                rt.client,
+                rt.storage,
+                rt.settings,
+                rt.config,
+                trigger=trigger,
+                reason=reason,
+                context=run_context(context),
+                window_batches=window,
             )
         except InputDataError as exc:
             raise AirflowFailException(str(exc)) from exc
-        log.info("challenger %s v%s trained on %s: holdout %s", self.model, trained.version,
-                 trained.window.get("batches"), trained.metrics)
+        log.info(
+            "challenger %s v%s trained on %s: holdout %s",
+            self.model,
+            trained.version,
+            trained.window.get("batches"),
+            trained.metrics,
+        )
         return trained.to_dict()
 
     def _skip_if_already_trained(self, rt: TaskRuntime, window: int | None) -> None:
@@ -86,7 +97,9 @@ class TrainChallengerOperator(BaseOperator):
         except Exception:
             return
         for mv in versions:
-            if mv.tags.get("retrainer.batches") == wanted and mv.tags.get("retrainer.gate.decision"):
+            if mv.tags.get("retrainer.batches") == wanted and mv.tags.get(
+                "retrainer.gate.decision"
+            ):
                 raise AirflowSkipException(
                     f"version {mv.version} was already trained and judged on batches {wanted}; "
                     "set the force Param to train again"
@@ -96,8 +109,9 @@ class TrainChallengerOperator(BaseOperator):
 class EvaluateChallengerOperator(BaseOperator):
     """Score challenger and champion on the same holdout; record the gate decision."""
 
-    def __init__(self, *, config_dir: str | Path, model: str, train_task_id: str,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, config_dir: str | Path, model: str, train_task_id: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.config_dir = str(config_dir)
         self.model = model
@@ -110,12 +124,21 @@ class EvaluateChallengerOperator(BaseOperator):
         rt = TaskRuntime.open(self.config_dir, self.model)
         ctx = run_context(context)
         evaluation = evaluate_challenger(
-            rt.client, rt.storage, rt.settings, rt.config, trained["version"],
-            actor=ctx["actor"], context={k: v for k, v in ctx.items() if k != "actor"},
+            rt.client,
+            rt.storage,
+            rt.settings,
+            rt.config,
+            trained["version"],
+            actor=ctx["actor"],
+            context={k: v for k, v in ctx.items() if k != "actor"},
         )
         for rule in evaluation.decision["rules"]:
-            log.info("gate rule %s: %s (%s)", rule["rule"], "pass" if rule["passed"] else "FAIL",
-                     rule["detail"])
+            log.info(
+                "gate rule %s: %s (%s)",
+                rule["rule"],
+                "pass" if rule["passed"] else "FAIL",
+                rule["detail"],
+            )
         log.info("gate decision for v%s: %s", trained["version"], evaluation.decision["reason"])
         return evaluation.to_dict()
 
@@ -123,8 +146,9 @@ class EvaluateChallengerOperator(BaseOperator):
 class PromoteChallengerOperator(BaseOperator):
     """Move ``champion`` to a challenger the gate accepted (skip when it rejected it)."""
 
-    def __init__(self, *, config_dir: str | Path, model: str, evaluate_task_id: str,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, config_dir: str | Path, model: str, evaluate_task_id: str, **kwargs: Any
+    ) -> None:
         super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
         self.config_dir = str(config_dir)
         self.model = model
@@ -150,19 +174,28 @@ class PromoteChallengerOperator(BaseOperator):
             return {"version": version, "previous_version": None, "reused": True}
         try:
             change = promote(
-                rt.client, rt.storage, self.model, version,
+                rt.client,
+                rt.storage,
+                self.model,
+                version,
                 expected_champion=evaluation["champion_version"],
-                reason=evaluation["decision"]["reason"], actor=ctx["actor"],
-                context={"airflow_dag_id": ctx["airflow_dag_id"],
-                         "airflow_run_id": ctx["airflow_run_id"],
-                         "evaluation_run_id": evaluation["run_id"]},
+                reason=evaluation["decision"]["reason"],
+                actor=ctx["actor"],
+                context={
+                    "airflow_dag_id": ctx["airflow_dag_id"],
+                    "airflow_run_id": ctx["airflow_run_id"],
+                    "evaluation_run_id": evaluation["run_id"],
+                },
             )
         except RegistryError as exc:
             raise AirflowFailException(str(exc)) from exc
         context["outlet_events"][model_asset(self.model, "champion")].extra = change.to_dict()
-        send_alert(rt.settings, f"{self.model}: v{version} promoted",
-                   f"champion v{change.previous_version} -> v{version}: {change.reason}",
-                   change.to_dict())
+        send_alert(
+            rt.settings,
+            f"{self.model}: v{version} promoted",
+            f"champion v{change.previous_version} -> v{version}: {change.reason}",
+            change.to_dict(),
+        )
         return change.to_dict()
 
 
@@ -185,18 +218,32 @@ class RollbackChampionOperator(BaseOperator):
         ctx = run_context(context)
         try:
             change = rollback(
-                rt.client, rt.storage, self.model,
+                rt.client,
+                rt.storage,
+                self.model,
                 target_version=str(target) if target not in (None, "") else None,
-                reason=str(params.get("reason") or ""), actor=ctx["actor"],
-                context={"airflow_dag_id": ctx["airflow_dag_id"],
-                         "airflow_run_id": ctx["airflow_run_id"]},
+                reason=str(params.get("reason") or ""),
+                actor=ctx["actor"],
+                context={
+                    "airflow_dag_id": ctx["airflow_dag_id"],
+                    "airflow_run_id": ctx["airflow_run_id"],
+                },
             )
         except RegistryError as exc:
             raise AirflowFailException(str(exc)) from exc
         context["outlet_events"][model_asset(self.model, "champion")].extra = change.to_dict()
-        log.warning("rolled back %s: champion v%s -> v%s (%s, by %s)", self.model,
-                    change.previous_version, change.version, change.reason, change.actor)
-        send_alert(rt.settings, f"{self.model}: rolled back to v{change.version}",
-                   f"champion v{change.previous_version} -> v{change.version}: {change.reason}",
-                   change.to_dict())
+        log.warning(
+            "rolled back %s: champion v%s -> v%s (%s, by %s)",
+            self.model,
+            change.previous_version,
+            change.version,
+            change.reason,
+            change.actor,
+        )
+        send_alert(
+            rt.settings,
+            f"{self.model}: rolled back to v{change.version}",
+            f"champion v{change.previous_version} -> v{change.version}: {change.reason}",
+            change.to_dict(),
+        )
         return change.to_dict()

@@ -86,8 +86,15 @@ def _now() -> str:
 
 
 def promote(
-    client: MlflowClient, storage: Storage, model: str, version: str, *,
-    expected_champion: str | None, reason: str, actor: str, context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    model: str,
+    version: str,
+    *,
+    expected_champion: str | None,
+    reason: str,
+    actor: str,
+    context: dict[str, Any] | None = None,
 ) -> AliasChange:
     """Move ``champion`` to ``version`` if the champion is still ``expected_champion``.
 
@@ -106,16 +113,31 @@ def promote(
             f"champion of {model!r} is now version {current_v}, not {expected_champion} as "
             f"when version {version} was evaluated: re-run the evaluation"
         )
-    set_tags(client, model, version, {
-        "previous_champion": current_v, "promoted_at": _now(), "promoted_by": actor,
-        "promotion_reason": reason,
-    })
+    set_tags(
+        client,
+        model,
+        version,
+        {
+            "previous_champion": current_v,
+            "promoted_at": _now(),
+            "promoted_by": actor,
+            "promotion_reason": reason,
+        },
+    )
     client.set_registered_model_alias(model, CHAMPION, version)
     _drop_challenger_alias(client, model, version)
-    key = record_event(storage, model, "promote", {
-        "version": version, "previous_version": current_v, "reason": reason, "actor": actor,
-        **(context or {}),
-    })
+    key = record_event(
+        storage,
+        model,
+        "promote",
+        {
+            "version": version,
+            "previous_version": current_v,
+            "reason": reason,
+            "actor": actor,
+            **(context or {}),
+        },
+    )
     return AliasChange(model, "promote", version, current_v, reason, actor, key)
 
 
@@ -129,20 +151,40 @@ def _drop_challenger_alias(client: MlflowClient, model: str, version: str) -> No
 
 
 def mark_rejected(
-    client: MlflowClient, storage: Storage, model: str, version: str, *,
-    reason: str, actor: str, context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    model: str,
+    version: str,
+    *,
+    reason: str,
+    actor: str,
+    context: dict[str, Any] | None = None,
 ) -> AliasChange:
     """Point ``challenger`` at a candidate the gate rejected, so people can inspect it."""
     client.set_registered_model_alias(model, CHALLENGER, version)
-    key = record_event(storage, model, "reject", {
-        "version": version, "reason": reason, "actor": actor, **(context or {}),
-    })
+    key = record_event(
+        storage,
+        model,
+        "reject",
+        {
+            "version": version,
+            "reason": reason,
+            "actor": actor,
+            **(context or {}),
+        },
+    )
     return AliasChange(model, "reject", version, None, reason, actor, key)
 
 
 def rollback(
-    client: MlflowClient, storage: Storage, model: str, *, target_version: str | None,
-    reason: str, actor: str, context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    model: str,
+    *,
+    target_version: str | None,
+    reason: str,
+    actor: str,
+    context: dict[str, Any] | None = None,
 ) -> AliasChange:
     """Move ``champion`` back to ``target_version`` (default: the previous champion).
 
@@ -165,14 +207,29 @@ def rollback(
     target_mv = get_version(client, model, target)
     if target_mv.version == current.version:
         raise RegistryError(f"version {target} of {model!r} is already the champion")
-    set_tags(client, model, target_mv.version, {
-        "previous_champion": current.version, "promoted_at": _now(), "promoted_by": actor,
-        "promotion_reason": f"rollback: {reason}",
-    })
+    set_tags(
+        client,
+        model,
+        target_mv.version,
+        {
+            "previous_champion": current.version,
+            "promoted_at": _now(),
+            "promoted_by": actor,
+            "promotion_reason": f"rollback: {reason}",
+        },
+    )
     set_tags(client, model, current.version, {"rolled_back_at": _now(), "rollback_reason": reason})
     client.set_registered_model_alias(model, CHAMPION, target_mv.version)
-    key = record_event(storage, model, "rollback", {
-        "version": target_mv.version, "previous_version": current.version, "reason": reason,
-        "actor": actor, **(context or {}),
-    })
+    key = record_event(
+        storage,
+        model,
+        "rollback",
+        {
+            "version": target_mv.version,
+            "previous_version": current.version,
+            "reason": reason,
+            "actor": actor,
+            **(context or {}),
+        },
+    )
     return AliasChange(model, "rollback", target_mv.version, current.version, reason, actor, key)

@@ -42,7 +42,9 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
         return str(existing.experiment_id)
     location = artifact_root if "://" in artifact_root else f"file://{artifact_root}"
     try:
-        return str(client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}"))
+        return str(
+            client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
+        )
     except Exception:
         # Another task created it between our look-up and create: use theirs.
         again = client.get_experiment_by_name(name)

@@ -31,7 +31,9 @@ def _estimator(config: ModelConfig) -> Any:
             HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
         ),
         "random_forest": RandomForestRegressor if regression else RandomForestClassifier,
-        "gradient_boosting": GradientBoostingRegressor if regression else GradientBoostingClassifier,
+        "gradient_boosting": GradientBoostingRegressor
+        if regression
+        else GradientBoostingClassifier,
         "logistic_regression": Ridge if regression else LogisticRegression,
     }
     cls = choices[config.model.estimator]

@@ -71,8 +71,13 @@ def _importances(model: Any, holdout: pd.DataFrame, config: ModelConfig) -> dict
         return {f: 1.0 for f in config.features}
     scoring = {"binary": "roc_auc", "multiclass": "accuracy"}.get(config.target.task, "r2")
     result = permutation_importance(
-        model, holdout[config.features], holdout[config.target.column],
-        scoring=scoring, n_repeats=5, random_state=config.training.random_state, n_jobs=1,
+        model,
+        holdout[config.features],
+        holdout[config.target.column],
+        scoring=scoring,
+        n_repeats=5,
+        random_state=config.training.random_state,
+        n_jobs=1,
     )
     return {f: float(v) for f, v in zip(config.features, result.importances_mean, strict=True)}
 
@@ -92,8 +97,14 @@ def _pip_requirements() -> list[str]:
 
 
 def train_challenger(
-    client: MlflowClient, storage: Storage, settings: Settings, config: ModelConfig, *,
-    trigger: str, reason: str, context: dict[str, Any] | None = None,
+    client: MlflowClient,
+    storage: Storage,
+    settings: Settings,
+    config: ModelConfig,
+    *,
+    trigger: str,
+    reason: str,
+    context: dict[str, Any] | None = None,
     window_batches: int | None = None,
 ) -> TrainedModel:
     """Fit the configured pipeline on the training window and register it as a new version."""
@@ -108,13 +119,19 @@ def train_challenger(
     if airflow_run:
         existing = _existing_version(client, config.name, airflow_run)
         if existing is not None:
-            log.info("version %s already registered by run %s: reusing it",
-                     existing.version, airflow_run)
+            log.info(
+                "version %s already registered by run %s: reusing it", existing.version, airflow_run
+            )
             return _from_tags(config.name, existing)
 
     window = assemble_window(storage, config, window_batches=window_batches)
-    log.info("training %s on batches %s (%d rows), holdout %d rows",
-             config.name, list(window.batch_ids), len(window.train), len(window.holdout))
+    log.info(
+        "training %s on batches %s (%d rows), holdout %d rows",
+        config.name,
+        list(window.batch_ids),
+        len(window.train),
+        len(window.holdout),
+    )
     target = config.target.column
     pipeline = build_pipeline(config).fit(window.train[config.features], window.train[target])
     metrics = compute_metrics(pipeline, window.holdout, config)
@@ -126,32 +143,41 @@ def train_challenger(
 
     experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
     mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(run_name=f"train-{trigger}", tags={
-        "retrainer.run_kind": "training", "retrainer.trigger": trigger, **{
-            f"retrainer.{k}": str(v) for k, v in context.items()
+    with mlflow.start_run(
+        run_name=f"train-{trigger}",
+        tags={
+            "retrainer.run_kind": "training",
+            "retrainer.trigger": trigger,
+            **{f"retrainer.{k}": str(v) for k, v in context.items()},
         },
-    }) as run:
+    ) as run:
         run_id = run.info.run_id
         data_prefix = f"datasets/{config.name}/{run_id}"
         train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)  # type: ignore[attr-defined]
         holdout_key = f"{data_prefix}/holdout.parquet"
         holdout_uri = storage.write_frame(holdout_key, window.holdout)  # type: ignore[attr-defined]
-        mlflow.log_params({
-            "estimator": config.model.estimator,
-            **{f"model.{k}": v for k, v in config.model.params.items()},
-            "window.batches": ",".join(window.batch_ids),
-            "window.start": window.start, "window.end": window.end,
-            "train_rows": len(window.train), "holdout_rows": len(window.holdout),
-        })
+        mlflow.log_params(
+            {
+                "estimator": config.model.estimator,
+                **{f"model.{k}": v for k, v in config.model.params.items()},
+                "window.batches": ",".join(window.batch_ids),
+                "window.start": window.start,
+                "window.end": window.end,
+                "train_rows": len(window.train),
+                "holdout_rows": len(window.holdout),
+            }
+        )
         mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
         mlflow.log_input(
-            mlflow.data.from_pandas(window.train, source=train_uri, targets=target,
-                                    name=f"{config.name}-train"),
+            mlflow.data.from_pandas(
+                window.train, source=train_uri, targets=target, name=f"{config.name}-train"
+            ),
             context="training",
         )
         mlflow.log_input(
-            mlflow.data.from_pandas(window.holdout, source=holdout_uri, targets=target,
-                                    name=f"{config.name}-holdout"),
+            mlflow.data.from_pandas(
+                window.holdout, source=holdout_uri, targets=target, name=f"{config.name}-holdout"
+            ),
             context="holdout",
         )
         mlflow.log_dict(profile.to_dict(), ARTIFACTS["profile"])
@@ -159,40 +185,62 @@ def train_challenger(
         mlflow.log_dict(suite.to_dict(), ARTIFACTS["suite"])
         example = window.train[config.features].head(5)
         info = mlflow.sklearn.log_model(
-            pipeline, name="model", signature=infer_signature(example, pipeline.predict(example)),
-            input_example=example, pip_requirements=_pip_requirements(),
+            pipeline,
+            name="model",
+            signature=infer_signature(example, pipeline.predict(example)),
+            input_example=example,
+            pip_requirements=_pip_requirements(),
             skops_trusted_types=_trusted_types(pipeline),
         )
     try:
-        client.create_registered_model(config.name, description=config.description,
-                                       tags={"retrainer.owner": config.owner})
+        client.create_registered_model(
+            config.name, description=config.description, tags={"retrainer.owner": config.owner}
+        )
     except Exception as exc:
         if "RESOURCE_ALREADY_EXISTS" not in str(exc) and "already exists" not in str(exc):
             raise
     version = client.create_model_version(
-        config.name, source=info.model_uri, run_id=run_id,
+        config.name,
+        source=info.model_uri,
+        run_id=run_id,
         description=f"{trigger}: {reason}",
     ).version
-    set_tags(client, config.name, version, {
-        "trigger": trigger, "reason": reason,
-        "data_window": f"{window.start}..{window.end}",
-        "batches": ",".join(window.batch_ids),
-        "holdout_key": holdout_key, "run_id": run_id,
-        "reference_profile": f"runs:/{run_id}/{ARTIFACTS['profile']}",
-        **{f"holdout_{k}": round(v, 6) for k, v in metrics.items()},
-        **context,
-    })
+    set_tags(
+        client,
+        config.name,
+        version,
+        {
+            "trigger": trigger,
+            "reason": reason,
+            "data_window": f"{window.start}..{window.end}",
+            "batches": ",".join(window.batch_ids),
+            "holdout_key": holdout_key,
+            "run_id": run_id,
+            "reference_profile": f"runs:/{run_id}/{ARTIFACTS['profile']}",
+            **{f"holdout_{k}": round(v, 6) for k, v in metrics.items()},
+            **context,
+        },
+    )
     log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
-    return TrainedModel(config.name, str(version), run_id, holdout_key, window.describe(),
-                        metrics, importances)
+    return TrainedModel(
+        config.name, str(version), run_id, holdout_key, window.describe(), metrics, importances
+    )
 
 
 def _from_tags(model: str, mv: Any) -> TrainedModel:
     tags = mv.tags
-    metrics = {k.removeprefix("retrainer.holdout_"): float(v) for k, v in tags.items()
-               if k.startswith("retrainer.holdout_") and k != "retrainer.holdout_key"}
+    metrics = {
+        k.removeprefix("retrainer.holdout_"): float(v)
+        for k, v in tags.items()
+        if k.startswith("retrainer.holdout_") and k != "retrainer.holdout_key"
+    }
     return TrainedModel(
-        model, str(mv.version), tags.get("retrainer.run_id", mv.run_id),
-        tags.get("retrainer.holdout_key", ""), {"batches": tags.get("retrainer.batches", "")},
-        metrics, {}, reused=True,
+        model,
+        str(mv.version),
+        tags.get("retrainer.run_id", mv.run_id),
+        tags.get("retrainer.holdout_key", ""),
+        {"batches": tags.get("retrainer.batches", "")},
+        metrics,
+        {},
+        reused=True,
     )

@@ -49,7 +49,10 @@ def accepted_batches(storage: Storage, model: str) -> list[dict[str, Any]]:
 
 
 def assemble_window(
-    storage: Storage, config: ModelConfig, *, window_batches: int | None = None,
+    storage: Storage,
+    config: ModelConfig,
+    *,
+    window_batches: int | None = None,
     until_batch: str | None = None,
 ) -> TrainingWindow:
     """Read the last ``window_batches`` accepted batches (ending at ``until_batch``).
