@@ -69,7 +69,11 @@ class TrainingConfig(_Frozen):
 
 class ValidationConfig(_Frozen):
     max_null_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    range_margin: Annotated[float, Field(ge=0.0)] = 0.5
+    range_margin: Annotated[float, Field(ge=0.0)] = Field(
+        default=2.0,
+        description="Widen the reference's 0.1%-99.9% range by this many times its width.",
+    )
+    max_out_of_range_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     min_rows: Annotated[int, Field(ge=1)] = 30
 
 

@@ -1,0 +1,270 @@
+"""Mergeable, JSON-serialisable profiles of a data set, feature by feature.
+
+A reference profile is computed once, at training time, and stored with the model
+version. A batch is then profiled *on the reference's bins*, so comparing them is cheap
+and two partial batch profiles add up to the profile of their union (chunks, partitions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "UNSEEN",
+    "CategoricalProfile",
+    "NumericProfile",
+    "Profile",
+    "build_reference_profile",
+    "profile_batch",
+]
+
+UNSEEN = "__unseen__"
+
+
+@dataclass(frozen=True)
+class NumericProfile:
+    """Counts on fixed bins plus moments.
+
+    ``edges`` are interior edges only: bin 0 is ``(-inf, e0]``, bin i is ``(e(i-1), ei]``
+    and the last bin is ``(e(k-1), +inf)``, so values outside the reference range land in
+    the outer bins instead of being lost.
+    """
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    missing: int
+    count: int
+    total: float
+    total_sq: float
+    min: float
+    max: float
+    kind: str = "numeric"
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else math.nan
+
+    @property
+    def std(self) -> float:
+        if self.count < 2:
+            return math.nan
+        var = (self.total_sq - self.total**2 / self.count) / (self.count - 1)
+        return math.sqrt(max(var, 0.0))
+
+    def merge(self, other: NumericProfile) -> NumericProfile:
+        if self.edges != other.edges:
+            raise ValueError("cannot merge numeric profiles with different bins")
+        return NumericProfile(
+            self.edges,
+            tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
+            self.missing + other.missing,
+            self.count + other.count,
+            self.total + other.total,
+            self.total_sq + other.total_sq,
+            min(self.min, other.min),
+            max(self.max, other.max),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "numeric",
+            "edges": list(self.edges),
+            "counts": list(self.counts),
+            "missing": self.missing,
+            "count": self.count,
+            "total": self.total,
+            "total_sq": self.total_sq,
+            "min": _json_float(self.min),
+            "max": _json_float(self.max),
+            "mean": _json_float(self.mean),
+            "std": _json_float(self.std),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NumericProfile:
+        return cls(
+            tuple(float(e) for e in data["edges"]),
+            tuple(int(c) for c in data["counts"]),
+            int(data["missing"]),
+            int(data["count"]),
+            float(data["total"]),
+            float(data["total_sq"]),
+            _float(data["min"]),
+            _float(data["max"]),
+        )
+
+
+@dataclass(frozen=True)
+class CategoricalProfile:
+    """Category counts; a batch profile folds categories the reference never saw into
+    :data:`UNSEEN`."""
+
+    counts: dict[str, int]
+    missing: int
+    kind: str = "categorical"
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+    def merge(self, other: CategoricalProfile) -> CategoricalProfile:
+        merged = dict(self.counts)
+        for key, value in other.counts.items():
+            merged[key] = merged.get(key, 0) + value
+        return CategoricalProfile(merged, self.missing + other.missing)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "categorical", "counts": dict(self.counts), "missing": self.missing}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CategoricalProfile:
+        return cls({str(k): int(v) for k, v in data["counts"].items()}, int(data["missing"]))
+
+
+FeatureProfile = NumericProfile | CategoricalProfile
+
+
+@dataclass(frozen=True)
+class Profile:
+    features: dict[str, FeatureProfile] = field(default_factory=dict)
+    row_count: int = 0
+
+    def merge(self, other: Profile) -> Profile:
+        if set(self.features) != set(other.features):
+            raise ValueError("cannot merge profiles of different feature sets")
+        merged = {
+            name: _merge(self.features[name], other.features[name]) for name in self.features
+        }
+        return Profile(merged, self.row_count + other.row_count)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row_count": self.row_count,
+            "features": {name: p.to_dict() for name, p in self.features.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        features: dict[str, FeatureProfile] = {}
+        for name, item in data["features"].items():
+            if item["kind"] == "numeric":
+                features[name] = NumericProfile.from_dict(item)
+            else:
+                features[name] = CategoricalProfile.from_dict(item)
+        return cls(features, int(data["row_count"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Profile:
+        return cls.from_dict(json.loads(text))
+
+
+def _merge(a: FeatureProfile, b: FeatureProfile) -> FeatureProfile:
+    if isinstance(a, NumericProfile) and isinstance(b, NumericProfile):
+        return a.merge(b)
+    if isinstance(a, CategoricalProfile) and isinstance(b, CategoricalProfile):
+        return a.merge(b)
+    raise ValueError("cannot merge a numeric with a categorical profile")
+
+
+def _json_float(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _numeric(values: Any, edges: tuple[float, ...]) -> NumericProfile:
+    import numpy as np
+
+    array = np.asarray(values, dtype="float64")
+    nan = np.isnan(array)
+    present = array[~nan]
+    # side="left": a value equal to an edge belongs to the bin that edge closes.
+    bins = np.searchsorted(np.asarray(edges), present, side="left")
+    counts = np.bincount(bins, minlength=len(edges) + 1)
+    finite = present[np.isfinite(present)]
+    return NumericProfile(
+        edges,
+        tuple(int(c) for c in counts),
+        int(nan.sum()),
+        int(finite.size),
+        float(finite.sum()),
+        float(np.square(finite).sum()),
+        float(finite.min()) if finite.size else math.inf,
+        float(finite.max()) if finite.size else -math.inf,
+    )
+
+
+def _categorical(values: Any, known: set[str] | None) -> CategoricalProfile:
+    import pandas as pd
+
+    series = pd.Series(values)
+    missing = int(series.isna().sum())
+    counts = {str(k): int(v) for k, v in series.dropna().astype(str).value_counts().items()}
+    if known is not None:
+        folded = {k: 0 for k in known}
+        unseen = 0
+        for key, value in counts.items():
+            if key in known:
+                folded[key] = value
+            else:
+                unseen += value
+        folded[UNSEEN] = unseen
+        counts = folded
+    return CategoricalProfile(counts, missing)
+
+
+def _numeric_values(frame: pd.DataFrame, name: str) -> Any:
+    import pandas as pd
+
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
+
+
+def build_reference_profile(
+    frame: pd.DataFrame, numeric: list[str], categorical: list[str], bins: int = 10
+) -> Profile:
+    """Profile the training data: quantile bins for numeric features, category counts."""
+    import numpy as np
+
+    features: dict[str, FeatureProfile] = {}
+    for name in numeric:
+        values = _numeric_values(frame, name)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+            edges = tuple(float(e) for e in np.unique(quantiles))  # ties collapse
+        else:
+            edges = ()
+        features[name] = _numeric(values, edges)
+    for name in categorical:
+        features[name] = _categorical(frame[name], None)
+    return Profile(features, len(frame))
+
+
+def profile_batch(frame: pd.DataFrame, reference: Profile) -> Profile:
+    """Profile a batch on the reference's bins and categories.
+
+    A feature missing from the batch counts as all-missing rather than being skipped.
+    """
+    import numpy as np
+
+    features: dict[str, FeatureProfile] = {}
+    n = len(frame)
+    for name, ref in reference.features.items():
+        if isinstance(ref, NumericProfile):
+            values = _numeric_values(frame, name) if name in frame else np.full(n, np.nan)
+            features[name] = _numeric(values, ref.edges)
+        else:
+            column = frame[name] if name in frame else [None] * n
+            features[name] = _categorical(column, set(ref.counts) - {UNSEEN})
+    return Profile(features, n)

@@ -1,0 +1,107 @@
+"""A self-contained HTML drift report: verdict, a table sorted by effect, and a plot of
+reference vs current bin proportions for every drifted feature (inline SVG, no scripts,
+no external URLs, so it opens anywhere, including from an MLflow artifact view)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from retrainer.drift.profile import CategoricalProfile, NumericProfile
+
+if TYPE_CHECKING:
+    from retrainer.drift.detect import DriftResult
+    from retrainer.drift.profile import Profile
+
+__all__ = ["render_html"]
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;
+text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
+.drift{color:#b00020;font-weight:600}.ok{color:#1b5e20;font-weight:600}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}
+"""
+
+
+def _labels(profile: NumericProfile | CategoricalProfile, keys: list[str]) -> list[str]:
+    if isinstance(profile, NumericProfile):
+        edges = profile.edges
+        if not edges:
+            return ["all", "missing"]
+        labels = [f"≤{edges[0]:.2g}"]
+        labels += [f"{a:.2g}…{b:.2g}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        labels.append(f">{edges[-1]:.2g}")
+        return [*labels, "missing"]
+    return [*keys, "missing"]
+
+
+def _shares(profile: NumericProfile | CategoricalProfile, keys: list[str]) -> list[float]:
+    if isinstance(profile, NumericProfile):
+        counts = [*profile.counts, profile.missing]
+    else:
+        counts = [*(profile.counts.get(k, 0) for k in keys), profile.missing]
+    total = sum(counts) or 1
+    return [c / total for c in counts]
+
+
+def _svg(labels: list[str], ref: list[float], cur: list[float]) -> str:
+    width, height, pad = 640, 200, 30
+    n = len(labels)
+    slot = (width - pad) / n
+    top = max([*ref, *cur, 1e-9])
+    bars = []
+    for i, (label, a, b) in enumerate(zip(labels, ref, cur, strict=True)):
+        x = pad + i * slot
+        for j, (value, colour) in enumerate(((a, "#90a4ae"), (b, "#e53935"))):
+            h = (height - 40) * value / top
+            bars.append(
+                f'<rect x="{x + 2 + j * (slot - 4) / 2:.1f}" y="{height - 25 - h:.1f}" '
+                f'width="{(slot - 4) / 2:.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{escape(label)}: {value:.1%}</title></rect>"
+            )
+        bars.append(
+            f'<text x="{x + slot / 2:.1f}" y="{height - 10}" font-size="9" '
+            f'text-anchor="middle">{escape(label[:12])}</text>'
+        )
+    return (
+        f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img">{"".join(bars)}</svg>'
+    )
+
+
+def render_html(result: DriftResult, reference: Profile, current: Profile, *, title: str) -> str:
+    """Render the report for one batch."""
+    verdict = (
+        '<span class="drift">DRIFT</span>' if result.drift else '<span class="ok">no drift</span>'
+    )
+    rows = "".join(
+        f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td><td>{f.value:.3f}</td>"
+        f"<td>{f.threshold:.2f}</td><td class=\"{'drift' if f.drifted else 'ok'}\">"
+        f"{'yes' if f.drifted else 'no'}</td><td>{f.importance:.3f}</td>"
+        f"<td>{f.reference_missing_rate:.1%}</td><td>{f.current_missing_rate:.1%}</td></tr>"
+        for f in result.features
+    )
+    plots = []
+    for f in result.drifted_features:
+        ref, cur = reference.features[f.feature], current.features[f.feature]
+        keys: list[str] = []
+        if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
+            keys = sorted(set(ref.counts) | set(cur.counts))
+        labels = _labels(ref, keys)
+        plots.append(
+            f"<h3>{escape(f.feature)}: {f.statistic.upper()} {f.value:.3f}</h3>"
+            + _svg(labels, _shares(ref, keys), _shares(cur, keys))
+        )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>{_STYLE}</style></head><body>
+<h1>{escape(title)}</h1>
+<p>Verdict: {verdict}. {escape(result.explanation)}</p>
+<p>{result.row_count:,} rows; importance-weighted drifted share {result.drift_score:.2f}
+(threshold {result.threshold_share:.2f}).</p>
+<table><tr><th>feature</th><th>kind</th><th>statistic</th><th>threshold</th><th>drifted</th>
+<th>importance</th><th>missing (reference)</th><th>missing (batch)</th></tr>{rows}</table>
+<div class="legend"><span style="background:#90a4ae"></span>reference (training data)
+<span style="background:#e53935"></span>this batch</div>
+{"".join(plots) or "<p>No feature drifted.</p>"}
+</body></html>"""

@@ -1,0 +1,82 @@
+"""Read a landed file (CSV or Parquet bytes) into a DataFrame, or say clearly why not."""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from retrainer.errors import InputDataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["read_table"]
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _format(data: bytes, name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    if data[:4] == _PARQUET_MAGIC:
+        return "parquet"
+    raise InputDataError(f"{name}: unknown file format {suffix or '(no extension)'!r}; "
+                         "expected .csv or .parquet")
+
+
+def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
+    """Parse ``data`` (the bytes of file ``name``) as a table.
+
+    A header-only file gives an empty frame (validation then blocks it for too few rows);
+    everything unreadable raises.
+
+    Raises:
+        InputDataError: zero bytes, corrupt Parquet, non-UTF-8 or malformed CSV, unknown
+            format; the message names the file and the problem.
+    """
+    import pandas as pd
+
+    if not data:
+        raise InputDataError(f"{name}: the file is empty (0 bytes)")
+    kind = _format(data, name)
+    if kind == "parquet":
+        if data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC:
+            raise InputDataError(f"{name}: not a valid Parquet file (missing PAR1 magic bytes; "
+                                 "truncated or not Parquet)")
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise InputDataError(f"{name}: corrupt Parquet file: {exc}") from exc
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputDataError(
+                f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                "save the CSV as UTF-8"
+            ) from exc
+        try:
+            frame = pd.read_csv(io.StringIO(text), on_bad_lines="error")
+        except pd.errors.EmptyDataError as exc:
+            raise InputDataError(f"{name}: no header and no data") from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise InputDataError(f"{name}: malformed CSV: {str(exc).strip()}") from exc
+        if len(frame.columns) == 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
+            raise InputDataError(
+                f"{name}: only one column {str(frame.columns[0])[:60]!r}: the file seems to use "
+                "another delimiter than ','"
+            )
+        unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
+        if unnamed and unnamed == [frame.columns[0]]:
+            frame = frame.drop(columns=unnamed)  # an index column written by to_csv
+    if time_column and time_column in frame.columns and len(frame):
+        try:
+            frame[time_column] = pd.to_datetime(frame[time_column])
+        except (ValueError, TypeError) as exc:
+            raise InputDataError(f"{name}: column {time_column!r} holds values that are not "
+                                 f"dates: {exc}") from exc
+    return frame

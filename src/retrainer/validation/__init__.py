@@ -1,0 +1,21 @@
+"""Data validation: suites learned from the reference, run through Great Expectations 1.x,
+quarantine for what fails."""
+
+from __future__ import annotations
+
+from retrainer.validation.batch import BatchValidation, quarantine, validate_batch
+from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
+from retrainer.validation.suite import ColumnSpec, SuiteSpec, build_suite_spec, spec_from_config
+
+__all__ = [
+    "BatchValidation",
+    "ColumnSpec",
+    "FailedCheck",
+    "SuiteSpec",
+    "ValidationResult",
+    "build_suite_spec",
+    "quarantine",
+    "spec_from_config",
+    "validate_batch",
+    "validate_frame",
+]
