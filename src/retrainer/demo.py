@@ -86,7 +86,7 @@ def _prepare_periods(data_dir: Path) -> list[tuple[str, str, Path]]:
 
 def _action(client: Any, known_versions: set[str]) -> tuple[str, set[str]]:
     """Describe what the retrain run did, from the registry's new version and its tags."""
-    versions = {mv.version: mv for mv in client.search_model_versions(f"name = '{MODEL}'")}
+    versions = {str(mv.version): mv for mv in client.search_model_versions(f"name = '{MODEL}'")}
     new = sorted(set(versions) - known_versions, key=int)
     if not new:
         return "retrain skipped", set(versions)

@@ -57,7 +57,7 @@ def test_drift_asset_event_starts_a_retrain_that_promotes(stack, rainfall_period
         api.unpause(dag_id)
     data = stack["root"] / "data"
     data.mkdir()
-    for index in (0, 6):
+    for index in (0, 7):
         rainfall_periods[index].to_parquet(data / f"p{index}.parquet", index=False)
 
     land_and_notify(api, storage, "rainfall", data / "p0.parquet", "p0")
@@ -66,9 +66,9 @@ def test_drift_asset_event_starts_a_retrain_that_promotes(stack, rainfall_period
     assert run["run_type"] == "asset_triggered"
     retrain_id = api.trigger("rainfall_retrain", {"reason": "first champion"})
     assert api.wait_run("rainfall_retrain", retrain_id)["state"] == "success"
-    assert champion_version(stack["client"], "rainfall").version == "1"
+    assert str(champion_version(stack["client"], "rainfall").version) == "1"
 
-    land_and_notify(api, storage, "rainfall", data / "p6.parquet", "p6")
+    land_and_notify(api, storage, "rainfall", data / "p7.parquet", "p7")
     run = wait_new_run(api, "rainfall_monitor", 1)
     assert run["state"] == "success"
     states = {
@@ -80,6 +80,6 @@ def test_drift_asset_event_starts_a_retrain_that_promotes(stack, rainfall_period
     assert retrain["run_type"] == "asset_triggered", "the scheduler, not the test, starts it"
     assert retrain["state"] == "success"
     champion = champion_version(stack["client"], "rainfall")
-    assert champion.version == "2"
+    assert str(champion.version) == "2"
     assert champion.tags["retrainer.trigger"] == "drift"
     assert "dew_point" in champion.tags["retrainer.reason"]

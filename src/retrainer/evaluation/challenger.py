@@ -74,7 +74,7 @@ def evaluate_challenger(
     challenger_metrics = compute_metrics(load_model(config.name, version), holdout, config)
 
     champion = champion_version(client, config.name)
-    champion_v = champion.version if champion is not None else None
+    champion_v = str(champion.version) if champion is not None else None
     champion_metrics = None
     if champion is not None:
         try:

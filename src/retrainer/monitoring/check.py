@@ -122,6 +122,7 @@ def check_batch(
         return result
 
     run_id = champion.run_id
+    version = str(champion.version)
     reference = Profile.from_dict(
         mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
     )
@@ -129,9 +130,9 @@ def check_batch(
     current = profile_batch(frame, reference)
     drift: DriftResult = detect_drift(reference, current, config.drift, importances)
 
-    model = load_model(config.name, champion.version)  # once per batch
+    model = load_model(config.name, version)  # once per batch
     scores = predict_scores(model, frame, config)
-    _write_predictions(storage, config, batch_id, frame, scores, champion.version)
+    _write_predictions(storage, config, batch_id, frame, scores, version)
     realized = (
         compute_metrics(model, frame, config) if config.target.column in frame.columns else {}
     )
@@ -142,14 +143,14 @@ def check_batch(
         drift,
         reference,
         current,
-        title=f"{config.name} batch {batch_id} vs champion v{champion.version}",
+        title=f"{config.name} batch {batch_id} vs champion v{version}",
     )
     report_key = f"{prefix}/drift.html"
     report_uri = storage.write_bytes(report_key, html.encode("utf-8"))
     result = BatchCheck(
         config.name,
         batch_id,
-        champion.version,
+        version,
         drift.drift,
         drift.drift_score,
         [f.feature for f in drift.drifted_features],
@@ -168,7 +169,7 @@ def check_batch(
         tags={
             "retrainer.run_kind": "monitoring",
             "retrainer.batch_id": batch_id,
-            "retrainer.champion_version": champion.version,
+            "retrainer.champion_version": version,
             "retrainer.drift": str(drift.drift).lower(),
             **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
         },

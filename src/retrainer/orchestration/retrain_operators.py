@@ -169,7 +169,7 @@ class PromoteChallengerOperator(BaseOperator):
         ctx = run_context(context)
         version = evaluation["challenger_version"]
         current = champion_version(rt.client, self.model)
-        if current is not None and current.version == version:
+        if current is not None and str(current.version) == str(version):
             log.info("v%s is already champion (a retried task): nothing to move", version)
             return {"version": version, "previous_version": None, "reused": True}
         try:

@@ -105,10 +105,10 @@ def promote(
         RegistryError: the champion moved since the challenger was evaluated.
     """
     current = champion_version(client, model)
-    current_v = current.version if current else None
+    current_v = str(current.version) if current else None
     if current_v == version:
         raise RegistryError(f"version {version} of {model!r} is already the champion")
-    if str(current_v) != str(expected_champion):
+    if current_v != (None if expected_champion is None else str(expected_champion)):
         raise RegistryError(
             f"champion of {model!r} is now version {current_v}, not {expected_champion} as "
             f"when version {version} was evaluated: re-run the evaluation"
@@ -146,7 +146,7 @@ def _drop_challenger_alias(client: MlflowClient, model: str, version: str) -> No
         holder = client.get_model_version_by_alias(model, CHALLENGER)
     except Exception:
         return
-    if holder.version == version:
+    if str(holder.version) == str(version):
         client.delete_registered_model_alias(model, CHALLENGER)
 
 
@@ -205,31 +205,32 @@ def rollback(
             "give target_version"
         )
     target_mv = get_version(client, model, target)
-    if target_mv.version == current.version:
+    target_v, current_v = str(target_mv.version), str(current.version)
+    if target_v == current_v:
         raise RegistryError(f"version {target} of {model!r} is already the champion")
     set_tags(
         client,
         model,
-        target_mv.version,
+        target_v,
         {
-            "previous_champion": current.version,
+            "previous_champion": current_v,
             "promoted_at": _now(),
             "promoted_by": actor,
             "promotion_reason": f"rollback: {reason}",
         },
     )
-    set_tags(client, model, current.version, {"rolled_back_at": _now(), "rollback_reason": reason})
-    client.set_registered_model_alias(model, CHAMPION, target_mv.version)
+    set_tags(client, model, current_v, {"rolled_back_at": _now(), "rollback_reason": reason})
+    client.set_registered_model_alias(model, CHAMPION, target_v)
     key = record_event(
         storage,
         model,
         "rollback",
         {
-            "version": target_mv.version,
-            "previous_version": current.version,
+            "version": target_v,
+            "previous_version": current_v,
             "reason": reason,
             "actor": actor,
             **(context or {}),
         },
     )
-    return AliasChange(model, "rollback", target_mv.version, current.version, reason, actor, key)
+    return AliasChange(model, "rollback", target_v, current_v, reason, actor, key)
