@@ -69,7 +69,7 @@ def decide(
         rules.append(RuleOutcome("metric_available", False, f"challenger has no {metric}"))
     if gate.min_value is not None and mine is not None:
         ok = mine >= gate.min_value if higher else mine <= gate.min_value
-        bound = ">=" if higher else "<="
+        bound = (">=" if ok else "<") if higher else ("<=" if ok else ">")
         rules.append(
             RuleOutcome(
                 "absolute_floor", ok, f"challenger {metric} {_fmt(mine)} {bound} {gate.min_value}"

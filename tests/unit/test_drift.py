@@ -1,0 +1,147 @@
+"""Drift statistics and verdicts: golden numbers on seeded data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import jensenshannon
+
+from retrainer.config import DriftConfig
+from retrainer.drift import (
+    UNSEEN,
+    DriftResult,
+    Profile,
+    build_reference_profile,
+    detect_drift,
+    jensen_shannon,
+    profile_batch,
+    psi,
+    render_html,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_psi_matches_hand_computed_value() -> None:
+    p = np.array([0.5, 0.3, 0.2])
+    q = np.array([0.3, 0.3, 0.4])
+    expected = float(np.sum((q - p) * np.log(q / p)))
+    assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(expected, rel=1e-12)
+    assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(0.2407, abs=1e-4)
+    assert psi([10, 10], [10, 10]) == 0.0
+
+
+def test_psi_is_finite_with_empty_bins() -> None:
+    value = psi([100, 0], [50, 50])
+    assert math.isfinite(value) and value > 1
+
+
+def test_jensen_shannon_equals_scipy() -> None:
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(0, 100, 12), rng.integers(0, 100, 12)
+    assert jensen_shannon(a, b) == pytest.approx(jensenshannon(a / a.sum(), b / b.sum()), 1e-12)
+
+
+def _frame(seed: int, shift: float = 0.0, n: int = 5000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "x": rng.normal(shift, 1.0, n),
+        "y": rng.normal(0.0, 1.0, n),
+        "c": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+    })
+
+
+def test_shifted_feature_drifts_and_same_distribution_does_not() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], ["c"], bins=10)
+    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    same = detect_drift(reference, _frame(1), config)
+    assert not same.drift
+    assert max(f.value for f in same.features) < 0.02
+    shifted = detect_drift(reference, _frame(1, shift=1.0), config)
+    assert shifted.drift
+    assert [f.feature for f in shifted.drifted_features] == ["x"]
+    assert shifted.features[0].value == pytest.approx(0.85, abs=0.1)  # ~N(0,1) vs N(1,1)
+    assert "x (PSI" in shifted.explanation
+
+
+def test_importance_decides_the_verdict() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], [], bins=10)
+    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    batch = _frame(1, shift=1.0)
+    assert detect_drift(reference, batch, config, {"x": 0.9, "y": 0.1}).drift
+    quiet = detect_drift(reference, batch, config, {"x": 0.01, "y": 0.99})
+    assert not quiet.drift
+    assert "carry only 0.01" in quiet.explanation
+    negative = detect_drift(reference, batch, config, {"x": -0.2, "y": 0.5})
+    assert not negative.drift  # negative permutation importance counts as zero
+
+
+def test_merge_of_two_halves_equals_the_whole() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
+    batch = _frame(3, shift=0.5)
+    whole = profile_batch(batch, reference)
+    merged = profile_batch(batch.iloc[:1234], reference).merge(profile_batch(batch.iloc[1234:], reference))
+    assert merged.features["x"].counts == whole.features["x"].counts
+    assert merged.features["c"].counts == whole.features["c"].counts
+    assert merged.features["x"].mean == pytest.approx(whole.features["x"].mean)
+    assert merged.features["x"].std == pytest.approx(whole.features["x"].std)
+    assert merged.row_count == whole.row_count
+
+
+def test_missing_inf_and_unseen_are_counted_not_dropped() -> None:
+    reference = build_reference_profile(_frame(0), ["x"], ["c"])
+    batch = pd.DataFrame({"x": [np.nan, np.inf, -np.inf, 0.0], "c": ["a", "zzz", None, "b"]})
+    profile = profile_batch(batch, reference)
+    x = profile.features["x"]
+    assert x.missing == 1
+    assert x.counts[0] == 1 and x.counts[-1] == 1  # -inf and +inf in the outer bins
+    c = profile.features["c"]
+    assert c.counts[UNSEEN] == 1 and c.missing == 1
+    result = detect_drift(reference, batch, DriftConfig())
+    x_drift = next(f for f in result.features if f.feature == "x")
+    assert x_drift.current_missing_rate == 0.25
+
+
+def test_profile_json_round_trip() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
+    again = Profile.from_json(reference.to_json())
+    assert again == reference
+    result = detect_drift(reference, _frame(1, 1.0), DriftConfig())
+    assert DriftResult.from_dict(result.to_dict()) == result
+
+
+def test_report_names_each_drifted_feature() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
+    batch = _frame(1, shift=1.0)
+    batch["c"] = "c"
+    current = profile_batch(batch, reference)
+    result = detect_drift(reference, current, DriftConfig())
+    html = render_html(result, reference, current, title="t")
+    assert "DRIFT" in html and "<svg" in html
+    for feature in result.drifted_features:
+        assert f"<h3>{feature.feature}:" in html
+    assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_rainfall_break_is_seen_and_earlier_input_drift_is_not(rainfall_periods) -> None:  # type: ignore[no-untyped-def]
+    """Golden: the documented break (period 7 is entirely after it) drifts; period 3's large
+    visibility shift does not, because the model barely relies on visibility."""
+    features = ["temperature", "dew_point", "sea_level_pressure", "visibility",
+                "average_wind_speed", "max_sustained_wind_speed", "minimum_temperature",
+                "maximum_temperature"]
+    train = rainfall_periods[0].iloc[:1270]
+    reference = build_reference_profile(train, features, [], bins=10)
+    importances = {"temperature": 0.064, "dew_point": 0.116, "sea_level_pressure": 0.006,
+                   "visibility": 0.067, "average_wind_speed": 0.006,
+                   "max_sustained_wind_speed": 0.02, "minimum_temperature": 0.057,
+                   "maximum_temperature": 0.129}
+    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    period3 = detect_drift(reference, rainfall_periods[3], config, importances)
+    assert not period3.drift
+    assert period3.features[0].feature == "visibility" and period3.features[0].value > 1.0
+    period7 = detect_drift(reference, rainfall_periods[7], config, importances)
+    assert period7.drift
+    assert period7.features[0].feature == "dew_point" and period7.features[0].value > 3.0

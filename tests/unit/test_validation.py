@@ -1,0 +1,170 @@
+"""Validation: suites learned from the reference; bad inputs get named, kept, explained.
+
+Runs the real Great Expectations 1.x engine (no service needed).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retrainer.config import load_model_config
+from retrainer.errors import InputDataError, ValidationFailed
+from retrainer.storage import LocalStorage
+from retrainer.tables import read_table
+from retrainer.validation import SuiteSpec, build_suite_spec, spec_from_config, validate_batch, validate_frame
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def config(repo_root):  # type: ignore[no-untyped-def]
+    return load_model_config(repo_root / "config/models/rainfall.yaml")
+
+
+@pytest.fixture(scope="module")
+def spec(config, rainfall_periods) -> SuiteSpec:  # type: ignore[no-untyped-def]
+    return build_suite_spec(rainfall_periods[0], config)
+
+
+@pytest.fixture()
+def good(rainfall_periods) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return rainfall_periods[4].copy()
+
+
+def _checks(frame: pd.DataFrame, spec: SuiteSpec) -> dict[str, str]:
+    result = validate_frame(frame, spec, name="t", require_target=False)
+    return {f"{c.check}:{c.column}": c.detail for c in result.failed_checks}
+
+
+def test_every_real_period_is_accepted(spec, rainfall_periods) -> None:  # type: ignore[no-untyped-def]
+    # Distribution shift (even the 1981 break) is drift's job, not validation's.
+    for period in rainfall_periods:
+        assert validate_frame(period, spec, require_target=False).success
+
+
+def test_reordered_columns_are_fine(spec, good) -> None:  # type: ignore[no-untyped-def]
+    assert _checks(good[list(reversed(good.columns))], spec) == {}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda f: f.drop(columns=["dew_point"]), "columns:None"),
+        (lambda f: f.assign(extra=1.0), "columns:None"),
+        (lambda f: f.rename(columns={"visibility": "vis"}), "columns:None"),
+        (lambda f: f.assign(temperature=f["temperature"].astype(str).where(f.index > 3, "n/a")),
+         "column_type:temperature"),
+        (lambda f: f.assign(visibility=np.nan), "nulls:visibility"),
+        (lambda f: f.assign(dew_point=f["dew_point"].where(f.index % 5 != 0)), "nulls:dew_point"),
+        (lambda f: f.assign(temperature=f["temperature"] * 1000), "range:temperature"),
+        (lambda f: f.assign(visibility=f["visibility"].where(f.index > 2, np.inf)),
+         "finite_values:visibility"),
+        (lambda f: f.assign(rain=f["rain"].where(f.index > 2, 7)), "domain:rain"),
+        (lambda f: f.head(5), "row_count:None"),
+    ],
+    ids=["missing-column", "extra-column", "renamed-column", "strings-in-numeric",
+         "all-null-column", "null-spike", "unit-change-x1000", "inf", "label-outside-domain",
+         "too-few-rows"],
+)
+def test_bad_batches_fail_with_a_named_check(spec, good, mutate, expected) -> None:  # type: ignore[no-untyped-def]
+    checks = _checks(mutate(good), spec)
+    assert expected in checks, checks
+
+
+def test_missing_column_message_names_it(spec, good) -> None:  # type: ignore[no-untyped-def]
+    detail = _checks(good.drop(columns=["dew_point"]).assign(extra=1), spec)["columns:None"]
+    assert "missing ['dew_point']" in detail and "unexpected ['extra']" in detail
+
+
+def test_new_category_is_named(config) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import ModelConfig
+
+    cat_config = ModelConfig.model_validate(
+        config.model_dump() | {"numeric_features": ["x"], "categorical_features": ["kind"],
+                               "data": {"time_column": None}})
+    reference = pd.DataFrame({"x": np.arange(100.0), "kind": ["a", "b"] * 50, "rain": [0, 1] * 50})
+    spec = build_suite_spec(reference, cat_config)
+    batch = reference.assign(kind=["a", "b", "c", "a"] * 25)
+    result = validate_frame(batch, spec, require_target=False)
+    failed = {c.check: c for c in result.failed_checks}
+    assert "domain" in failed and "c" in failed["domain"].examples
+
+
+def test_suite_json_round_trip(spec) -> None:  # type: ignore[no-untyped-def]
+    assert SuiteSpec.from_json(spec.to_json()) == spec
+
+
+def test_schema_only_spec_accepts_any_values(config, good) -> None:  # type: ignore[no-untyped-def]
+    assert validate_frame(good.assign(temperature=1e6), spec_from_config(config)).success
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("zero.csv", b"", r"empty \(0 bytes\)"),
+        ("broken.parquet", b"PAR1 this is not parquet", "not a valid Parquet"),
+        ("latin1.csv", "temperature,ville\n1.0,Zürich\n".encode("latin-1"), "not UTF-8"),
+        ("truncated.csv", b"a,b,c\n1,2,3\n4,5,6,7,8\n", "malformed CSV"),
+        ("semicolons.csv", b"a;b;c\n1;2;3\n", "another delimiter"),
+        ("data.json", b'{"a": 1}', "unknown file format"),
+    ],
+)
+def test_unreadable_files_raise_named_errors(name: str, data: bytes, message: str) -> None:
+    with pytest.raises(InputDataError, match=message) as err:
+        read_table(data, name)
+    assert name in str(err.value)
+
+
+def test_truncated_parquet_is_caught(good) -> None:  # type: ignore[no-untyped-def]
+    data = _parquet(good)
+    with pytest.raises(InputDataError, match="Parquet"):
+        read_table(data[: len(data) // 2], "cut.parquet")
+
+
+def test_header_only_csv_is_empty_then_blocked(spec) -> None:  # type: ignore[no-untyped-def]
+    frame = read_table(b"temperature,dew_point\n", "header.csv")
+    assert frame.empty
+
+
+def test_blocked_batch_is_quarantined_and_incoming_kept(tmp_path, config, spec, good) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalStorage(tmp_path)
+    original = _parquet(good.drop(columns=["dew_point"]))
+    storage.write_bytes("incoming/rainfall/b1.parquet", original)
+    with pytest.raises(ValidationFailed) as err:
+        validate_batch(storage, config, "b1", "incoming/rainfall/b1.parquet", spec)
+    assert "dew_point" in str(err.value) and err.value.batch_id == "b1"
+    assert storage.read_bytes("incoming/rainfall/b1.parquet") == original
+    assert storage.read_bytes("quarantine/rainfall/b1/b1.parquet") == original
+    summary = storage.read_bytes("quarantine/rainfall/b1/summary.txt").decode()
+    assert "missing ['dew_point']" in summary
+    report = storage.read_json("quarantine/rainfall/b1/validation_result.json")
+    assert report["great_expectations"]["success"] is False
+    assert not storage.exists("batches/rainfall/b1/data.parquet")
+
+
+def test_unreadable_batch_is_quarantined_too(tmp_path, config, spec) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("incoming/rainfall/b2.csv", b"")
+    with pytest.raises(ValidationFailed, match="readable"):
+        validate_batch(storage, config, "b2", "incoming/rainfall/b2.csv", spec)
+    assert storage.exists("quarantine/rainfall/b2/summary.txt")
+    assert storage.exists("incoming/rainfall/b2.csv")
+
+
+def test_accepted_batch_lands_in_batches(tmp_path, config, spec, good) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("incoming/rainfall/b3.csv", good.to_csv(index=False).encode())
+    outcome = validate_batch(storage, config, "b3", "incoming/rainfall/b3.csv", spec)
+    assert outcome.accepted and outcome.batch_key == "batches/rainfall/b3/data.parquet"
+    back = storage.read_frame(outcome.batch_key)
+    assert len(back) == len(good) and pd.api.types.is_datetime64_any_dtype(back["date"])
