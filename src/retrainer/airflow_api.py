@@ -78,7 +78,7 @@ class AirflowAPI:
 
     def dag(self, dag_id: str) -> dict[str, Any] | None:
         try:
-            return self._request("GET", f"/api/v2/dags/{dag_id}")  # type: ignore[no-any-return]
+            return self._request("GET", f"/api/v2/dags/{dag_id}")
         except AirflowAPIError as exc:
             if "HTTP 404" in str(exc):
                 return None
@@ -111,7 +111,7 @@ class AirflowAPI:
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         quoted = urllib.parse.quote(run_id, safe="")
-        return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quoted}")  # type: ignore[no-any-return]
+        return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quoted}")
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         quoted = urllib.parse.quote(run_id, safe="")
@@ -136,4 +136,4 @@ class AirflowAPI:
 
     def post_asset_event(self, name: str, extra: dict[str, Any]) -> dict[str, Any]:
         body = {"asset_id": self.asset_id(name), "extra": extra}
-        return self._request("POST", "/api/v2/assets/events", body)  # type: ignore[no-any-return]
+        return self._request("POST", "/api/v2/assets/events", body)

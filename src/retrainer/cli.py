@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from retrainer.errors import RetrainerError
+from retrainer.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -22,7 +23,7 @@ ConfigDir = Annotated[
 ]
 
 
-def _settings(config_dir: Path | None):  # type: ignore[no-untyped-def]
+def _settings(config_dir: Path | None) -> Settings:
     from retrainer.settings import load_settings
 
     return load_settings(config_dir)
@@ -143,32 +144,33 @@ def status(
         _fail(exc)
         return
     checks.sort(key=lambda c: c.get("checked_at", ""))
-    report = {
+    recent = [
+        {
+            k: c.get(k)
+            for k in (
+                "batch_id",
+                "champion_version",
+                "drift",
+                "drift_score",
+                "drifted_features",
+                "realized",
+            )
+        }
+        for c in checks[-10:]
+    ]
+    report: dict[str, Any] = {
         "model": model,
         "champion": None
         if champion is None
         else {
-            "version": champion.version,
+            "version": str(champion.version),
             **{
                 k.removeprefix("retrainer."): v
                 for k, v in champion.tags.items()
                 if k.startswith("retrainer.")
             },
         },
-        "recent_batches": [
-            {
-                k: c.get(k)
-                for k in (
-                    "batch_id",
-                    "champion_version",
-                    "drift",
-                    "drift_score",
-                    "drifted_features",
-                    "realized",
-                )
-            }
-            for c in checks[-10:]
-        ],
+        "recent_batches": recent,
     }
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
@@ -181,7 +183,7 @@ def status(
             f"(window {champion.tags.get('retrainer.data_window', '?')}, "
             f"gate: {champion.tags.get('retrainer.gate.reason', '?')})"
         )
-    for c in report["recent_batches"]:
+    for c in recent:
         auc = (c["realized"] or {}).get("roc_auc")
         typer.echo(
             f"  {c['batch_id']}: drift={c['drift']} score={c['drift_score']} "

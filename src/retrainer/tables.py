@@ -24,8 +24,9 @@ def _format(data: bytes, name: str) -> str:
         return "csv"
     if data[:4] == _PARQUET_MAGIC:
         return "parquet"
-    raise InputDataError(f"{name}: unknown file format {suffix or '(no extension)'!r}; "
-                         "expected .csv or .parquet")
+    raise InputDataError(
+        f"{name}: unknown file format {suffix or '(no extension)'!r}; expected .csv or .parquet"
+    )
 
 
 def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
@@ -45,8 +46,10 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
     kind = _format(data, name)
     if kind == "parquet":
         if data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC:
-            raise InputDataError(f"{name}: not a valid Parquet file (missing PAR1 magic bytes; "
-                                 "truncated or not Parquet)")
+            raise InputDataError(
+                f"{name}: not a valid Parquet file (missing PAR1 magic bytes; "
+                "truncated or not Parquet)"
+            )
         try:
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -56,7 +59,7 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputDataError(
-                f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
                 "save the CSV as UTF-8"
             ) from exc
         try:
@@ -77,6 +80,7 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
         try:
             frame[time_column] = pd.to_datetime(frame[time_column])
         except (ValueError, TypeError) as exc:
-            raise InputDataError(f"{name}: column {time_column!r} holds values that are not "
-                                 f"dates: {exc}") from exc
+            raise InputDataError(
+                f"{name}: column {time_column!r} holds values that are not dates: {exc}"
+            ) from exc
     return frame

@@ -86,7 +86,9 @@ def test_drifted_batch_emits_drift_and_retrain_promotes_a_better_challenger(worl
     run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p7"})
     states = _states(run)
     assert states["check_batch"] == "success"
-    assert states["emit_drift"] == "success", "the break (period 7 is all after it) must be detected"
+    assert states["emit_drift"] == "success", (
+        "the break (period 7 is all after it) must be detected"
+    )
     check = world["storage"].read_json("reports/rainfall/p7/monitor.json")
     assert check["drift"] is True
     assert "dew_point" in check["drifted_features"]
@@ -170,3 +172,28 @@ def test_rollback_restores_previous_then_named_version(world) -> None:  # type: 
         ("rollback", "1"),
         ("rollback", "2"),
     ]
+
+
+def test_cli_prints_history_and_status(world) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from retrainer.cli import app
+
+    config_dir = str(world["settings"].config_dir)
+    runner = CliRunner()
+    history = runner.invoke(app, ["history", "rainfall", "--config-dir", config_dir])
+    assert history.exit_code == 0, history.output
+    lines = history.output.strip().splitlines()
+    assert len(lines) == 5
+    assert "promote  v1" in lines[0] and "rollback v2 (was v1)" in lines[-1]
+    status = runner.invoke(app, ["status", "rainfall", "--json", "--config-dir", config_dir])
+    assert status.exit_code == 0, status.output
+    import json
+
+    report = json.loads(status.output)
+    assert report["champion"]["version"] == "2"
+    assert {b["batch_id"] for b in report["recent_batches"]} == {"p0", "p7"}
+    missing = runner.invoke(
+        app, ["land", "rainfall", "/no/such/file.csv", "--no-notify", "--config-dir", config_dir]
+    )
+    assert missing.exit_code == 2 and "file not found" in missing.output

@@ -16,9 +16,19 @@ import yaml
 pytestmark = pytest.mark.unit
 
 SERVICES = {
-    "postgres", "redis", "minio", "minio-init", "mlflow", "airflow-init", "airflow-apiserver",
-    "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker",
-    "prometheus", "pushgateway",
+    "postgres",
+    "redis",
+    "minio",
+    "minio-init",
+    "mlflow",
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "prometheus",
+    "pushgateway",
 }
 
 
@@ -30,9 +40,19 @@ def _compose_binary() -> Path:
 
 def _config(repo_root: Path, env_file: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(_compose_binary()), "-f", str(repo_root / "docker-compose.yaml"),
-         "--env-file", str(env_file), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60, cwd=repo_root,
+        [
+            str(_compose_binary()),
+            "-f",
+            str(repo_root / "docker-compose.yaml"),
+            "--env-file",
+            str(env_file),
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=repo_root,
     )
 
 

@@ -47,11 +47,13 @@ def test_jensen_shannon_equals_scipy() -> None:
 
 def _frame(seed: int, shift: float = 0.0, n: int = 5000) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "x": rng.normal(shift, 1.0, n),
-        "y": rng.normal(0.0, 1.0, n),
-        "c": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
-    })
+    return pd.DataFrame(
+        {
+            "x": rng.normal(shift, 1.0, n),
+            "y": rng.normal(0.0, 1.0, n),
+            "c": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
 
 
 def test_shifted_feature_drifts_and_same_distribution_does_not() -> None:
@@ -83,7 +85,9 @@ def test_merge_of_two_halves_equals_the_whole() -> None:
     reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
     batch = _frame(3, shift=0.5)
     whole = profile_batch(batch, reference)
-    merged = profile_batch(batch.iloc[:1234], reference).merge(profile_batch(batch.iloc[1234:], reference))
+    merged = profile_batch(batch.iloc[:1234], reference).merge(
+        profile_batch(batch.iloc[1234:], reference)
+    )
     assert merged.features["x"].counts == whole.features["x"].counts
     assert merged.features["c"].counts == whole.features["c"].counts
     assert merged.features["x"].mean == pytest.approx(whole.features["x"].mean)
@@ -129,15 +133,28 @@ def test_report_names_each_drifted_feature() -> None:
 def test_rainfall_break_is_seen_and_earlier_input_drift_is_not(rainfall_periods) -> None:  # type: ignore[no-untyped-def]
     """Golden: the documented break (period 7 is entirely after it) drifts; period 3's large
     visibility shift does not, because the model barely relies on visibility."""
-    features = ["temperature", "dew_point", "sea_level_pressure", "visibility",
-                "average_wind_speed", "max_sustained_wind_speed", "minimum_temperature",
-                "maximum_temperature"]
+    features = [
+        "temperature",
+        "dew_point",
+        "sea_level_pressure",
+        "visibility",
+        "average_wind_speed",
+        "max_sustained_wind_speed",
+        "minimum_temperature",
+        "maximum_temperature",
+    ]
     train = rainfall_periods[0].iloc[:1270]
     reference = build_reference_profile(train, features, [], bins=10)
-    importances = {"temperature": 0.064, "dew_point": 0.116, "sea_level_pressure": 0.006,
-                   "visibility": 0.067, "average_wind_speed": 0.006,
-                   "max_sustained_wind_speed": 0.02, "minimum_temperature": 0.057,
-                   "maximum_temperature": 0.129}
+    importances = {
+        "temperature": 0.064,
+        "dew_point": 0.116,
+        "sea_level_pressure": 0.006,
+        "visibility": 0.067,
+        "average_wind_speed": 0.006,
+        "max_sustained_wind_speed": 0.02,
+        "minimum_temperature": 0.057,
+        "maximum_temperature": 0.129,
+    }
     config = DriftConfig(threshold=0.25, drift_share=0.3)
     period3 = detect_drift(reference, rainfall_periods[3], config, importances)
     assert not period3.drift

@@ -40,7 +40,7 @@ def test_frames_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_missing_key_names_uri(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ObjectNotFound, match="incoming/m/none.csv"):
+    with pytest.raises(ObjectNotFound, match=r"incoming/m/none\.csv"):
         LocalStorage(tmp_path).read_bytes("incoming/m/none.csv")
 
 
@@ -53,8 +53,9 @@ def test_keys_cannot_escape_the_lake(tmp_path, key: str) -> None:  # type: ignor
 def test_open_storage_by_root(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert isinstance(open_storage(str(tmp_path)), LocalStorage)
     assert isinstance(open_storage(tmp_path.as_uri()), LocalStorage)
-    assert isinstance(open_storage("s3://bucket/prefix", endpoint_url="http://127.0.0.1:1"),
-                      S3Storage)
+    assert isinstance(
+        open_storage("s3://bucket/prefix", endpoint_url="http://127.0.0.1:1"), S3Storage
+    )
     with pytest.raises(StorageError, match="unsupported storage root"):
         open_storage("ftp://host/x")
     with pytest.raises(StorageError, match="names no bucket"):

@@ -15,7 +15,13 @@ from retrainer.config import load_model_config
 from retrainer.errors import InputDataError, ValidationFailed
 from retrainer.storage import LocalStorage
 from retrainer.tables import read_table
-from retrainer.validation import SuiteSpec, build_suite_spec, spec_from_config, validate_batch, validate_frame
+from retrainer.validation import (
+    SuiteSpec,
+    build_suite_spec,
+    spec_from_config,
+    validate_batch,
+    validate_frame,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -56,19 +62,32 @@ def test_reordered_columns_are_fine(spec, good) -> None:  # type: ignore[no-unty
         (lambda f: f.drop(columns=["dew_point"]), "columns:None"),
         (lambda f: f.assign(extra=1.0), "columns:None"),
         (lambda f: f.rename(columns={"visibility": "vis"}), "columns:None"),
-        (lambda f: f.assign(temperature=f["temperature"].astype(str).where(f.index > 3, "n/a")),
-         "column_type:temperature"),
+        (
+            lambda f: f.assign(temperature=f["temperature"].astype(str).where(f.index > 3, "n/a")),
+            "column_type:temperature",
+        ),
         (lambda f: f.assign(visibility=np.nan), "nulls:visibility"),
         (lambda f: f.assign(dew_point=f["dew_point"].where(f.index % 5 != 0)), "nulls:dew_point"),
         (lambda f: f.assign(temperature=f["temperature"] * 1000), "range:temperature"),
-        (lambda f: f.assign(visibility=f["visibility"].where(f.index > 2, np.inf)),
-         "finite_values:visibility"),
+        (
+            lambda f: f.assign(visibility=f["visibility"].where(f.index > 2, np.inf)),
+            "finite_values:visibility",
+        ),
         (lambda f: f.assign(rain=f["rain"].where(f.index > 2, 7)), "domain:rain"),
         (lambda f: f.head(5), "row_count:None"),
     ],
-    ids=["missing-column", "extra-column", "renamed-column", "strings-in-numeric",
-         "all-null-column", "null-spike", "unit-change-x1000", "inf", "label-outside-domain",
-         "too-few-rows"],
+    ids=[
+        "missing-column",
+        "extra-column",
+        "renamed-column",
+        "strings-in-numeric",
+        "all-null-column",
+        "null-spike",
+        "unit-change-x1000",
+        "inf",
+        "label-outside-domain",
+        "too-few-rows",
+    ],
 )
 def test_bad_batches_fail_with_a_named_check(spec, good, mutate, expected) -> None:  # type: ignore[no-untyped-def]
     checks = _checks(mutate(good), spec)
@@ -84,8 +103,13 @@ def test_new_category_is_named(config) -> None:  # type: ignore[no-untyped-def]
     from retrainer.config import ModelConfig
 
     cat_config = ModelConfig.model_validate(
-        config.model_dump() | {"numeric_features": ["x"], "categorical_features": ["kind"],
-                               "data": {"time_column": None}})
+        config.model_dump()
+        | {
+            "numeric_features": ["x"],
+            "categorical_features": ["kind"],
+            "data": {"time_column": None},
+        }
+    )
     reference = pd.DataFrame({"x": np.arange(100.0), "kind": ["a", "b"] * 50, "rain": [0, 1] * 50})
     spec = build_suite_spec(reference, cat_config)
     batch = reference.assign(kind=["a", "b", "c", "a"] * 25)

@@ -116,9 +116,15 @@ def detect_drift(
         threshold = config.feature_thresholds.get(name, config.threshold)
         results.append(
             FeatureDrift(
-                name, ref.kind, config.statistic, round(float(value), 6), threshold,
-                bool(value > threshold), round(weights[name], 6),
-                _missing_rate(ref), _missing_rate(cur),
+                name,
+                ref.kind,
+                config.statistic,
+                round(float(value), 6),
+                threshold,
+                bool(value > threshold),
+                round(weights[name], 6),
+                _missing_rate(ref),
+                _missing_rate(cur),
             )
         )
     results.sort(key=lambda f: f.value, reverse=True)
@@ -145,5 +151,6 @@ def detect_drift(
             if results
             else "no drift: no features"
         )
-    return DriftResult(drift, score, config.drift_share, tuple(results), current.row_count,
-                       explanation)
+    return DriftResult(
+        drift, score, config.drift_share, tuple(results), current.row_count, explanation
+    )

@@ -138,9 +138,7 @@ class Profile:
     def merge(self, other: Profile) -> Profile:
         if set(self.features) != set(other.features):
             raise ValueError("cannot merge profiles of different feature sets")
-        merged = {
-            name: _merge(self.features[name], other.features[name]) for name in self.features
-        }
+        merged = {name: _merge(self.features[name], other.features[name]) for name in self.features}
         return Profile(merged, self.row_count + other.row_count)
 
     def to_dict(self) -> dict[str, Any]:

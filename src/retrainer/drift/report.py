@@ -4,6 +4,7 @@ no external URLs, so it opens anywhere, including from an MLflow artifact view).
 
 from __future__ import annotations
 
+import itertools
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ def _labels(profile: NumericProfile | CategoricalProfile, keys: list[str]) -> li
         if not edges:
             return ["all", "missing"]
         labels = [f"≤{edges[0]:.2g}"]
-        labels += [f"{a:.2g}…{b:.2g}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        labels += [f"{a:.2g}…{b:.2g}" for a, b in itertools.pairwise(edges)]
         labels.append(f">{edges[-1]:.2g}")
         return [*labels, "missing"]
     return [*keys, "missing"]
@@ -77,7 +78,7 @@ def render_html(result: DriftResult, reference: Profile, current: Profile, *, ti
     )
     rows = "".join(
         f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td><td>{f.value:.3f}</td>"
-        f"<td>{f.threshold:.2f}</td><td class=\"{'drift' if f.drifted else 'ok'}\">"
+        f'<td>{f.threshold:.2f}</td><td class="{"drift" if f.drifted else "ok"}">'
         f"{'yes' if f.drifted else 'no'}</td><td>{f.importance:.3f}</td>"
         f"<td>{f.reference_missing_rate:.1%}</td><td>{f.current_missing_rate:.1%}</td></tr>"
         for f in result.features

@@ -70,7 +70,7 @@ def evaluate_challenger(
     holdout_key = mv.tags.get("retrainer.holdout_key")
     if not holdout_key:
         raise ValueError(f"version {version} of {config.name!r} has no retrainer.holdout_key tag")
-    holdout = storage.read_frame(holdout_key)  # type: ignore[attr-defined]
+    holdout = storage.read_frame(holdout_key)
     challenger_metrics = compute_metrics(load_model(config.name, version), holdout, config)
 
     champion = champion_version(client, config.name)

@@ -62,7 +62,7 @@ def accept_batch(
     storage: Storage, config: ModelConfig, batch_id: str, data_key: str
 ) -> dict[str, Any]:
     """Record an accepted batch's metadata next to its data (training windows read it)."""
-    frame = storage.read_frame(data_key)  # type: ignore[attr-defined]
+    frame = storage.read_frame(data_key)
     meta: dict[str, Any] = {
         "batch_id": batch_id,
         "data_key": data_key,
@@ -80,7 +80,7 @@ def accept_batch(
 
         meta["start"] = pd.Timestamp(frame[time_col].min()).isoformat()
         meta["end"] = pd.Timestamp(frame[time_col].max()).isoformat()
-    storage.write_json(f"batches/{config.name}/{batch_id}/meta.json", meta)  # type: ignore[attr-defined]
+    storage.write_json(f"batches/{config.name}/{batch_id}/meta.json", meta)
     return meta
 
 

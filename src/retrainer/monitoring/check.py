@@ -82,7 +82,7 @@ def _write_predictions(
     log_frame["model_version"] = version
     log_frame["batch_id"] = batch_id
     log_frame["scored_at"] = datetime.now(UTC).isoformat()
-    storage.write_frame(f"predictions/{config.name}/{batch_id}.parquet", log_frame)  # type: ignore[attr-defined]
+    storage.write_frame(f"predictions/{config.name}/{batch_id}.parquet", log_frame)
 
 
 def check_batch(
@@ -101,7 +101,7 @@ def check_batch(
     from retrainer.evaluation.challenger import load_model
     from retrainer.training.train import ARTIFACTS
 
-    frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")  # type: ignore[attr-defined]
+    frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")
     now = datetime.now(UTC).isoformat()
     champion = champion_version(client, config.name)
     if champion is None:
@@ -118,7 +118,7 @@ def check_batch(
             None,
             now,
         )
-        storage.write_json(f"reports/{config.name}/{batch_id}/monitor.json", result.to_dict())  # type: ignore[attr-defined]
+        storage.write_json(f"reports/{config.name}/{batch_id}/monitor.json", result.to_dict())
         return result
 
     run_id = champion.run_id
@@ -138,7 +138,7 @@ def check_batch(
     )
 
     prefix = f"reports/{config.name}/{batch_id}"
-    storage.write_json(f"{prefix}/drift.json", drift.to_dict())  # type: ignore[attr-defined]
+    storage.write_json(f"{prefix}/drift.json", drift.to_dict())
     html = render_html(
         drift,
         reference,
@@ -160,7 +160,7 @@ def check_batch(
         report_uri,
         now,
     )
-    storage.write_json(f"{prefix}/monitor.json", result.to_dict())  # type: ignore[attr-defined]
+    storage.write_json(f"{prefix}/monitor.json", result.to_dict())
 
     experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
     mlflow.set_experiment(experiment_id=experiment_id)

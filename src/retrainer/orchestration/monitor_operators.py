@@ -87,6 +87,7 @@ class ValidateBatchOperator(BaseOperator):
                     {"batch_id": batch_id, "report_key": exc.report_key},
                 )
                 continue
+            assert outcome.batch_key is not None  # accepted batches always have a key
             accept_batch(rt.storage, rt.config, batch_id, outcome.batch_key)
             log.info(
                 "batch %s accepted (%d rows) -> %s",

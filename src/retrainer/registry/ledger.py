@@ -21,11 +21,11 @@ def record_event(storage: Storage, model: str, event: str, payload: dict[str, An
     now = datetime.now(UTC)
     entry = {"model": model, "event": event, "time": now.isoformat(), **payload}
     key = f"ledger/{model}/{now:%Y%m%dT%H%M%S%fZ}-{event}.json"
-    storage.write_json(key, entry)  # type: ignore[attr-defined]
+    storage.write_json(key, entry)
     return key
 
 
 def read_ledger(storage: Storage, model: str) -> list[dict[str, Any]]:
     """Return every ledger entry of a model, oldest first."""
     keys = sorted(k for k in storage.list(f"ledger/{model}/") if k.endswith(".json"))
-    return [storage.read_json(k) for k in keys]  # type: ignore[attr-defined]
+    return [storage.read_json(k) for k in keys]

@@ -153,9 +153,9 @@ def train_challenger(
     ) as run:
         run_id = run.info.run_id
         data_prefix = f"datasets/{config.name}/{run_id}"
-        train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)  # type: ignore[attr-defined]
+        train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)
         holdout_key = f"{data_prefix}/holdout.parquet"
-        holdout_uri = storage.write_frame(holdout_key, window.holdout)  # type: ignore[attr-defined]
+        holdout_uri = storage.write_frame(holdout_key, window.holdout)
         mlflow.log_params(
             {
                 "estimator": config.model.estimator,
@@ -169,13 +169,13 @@ def train_challenger(
         )
         mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
         mlflow.log_input(
-            mlflow.data.from_pandas(
+            mlflow.data.from_pandas(  # type: ignore[attr-defined]
                 window.train, source=train_uri, targets=target, name=f"{config.name}-train"
             ),
             context="training",
         )
         mlflow.log_input(
-            mlflow.data.from_pandas(
+            mlflow.data.from_pandas(  # type: ignore[attr-defined]
                 window.holdout, source=holdout_uri, targets=target, name=f"{config.name}-holdout"
             ),
             context="holdout",

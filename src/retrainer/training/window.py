@@ -41,7 +41,7 @@ class TrainingWindow:
 def accepted_batches(storage: Storage, model: str) -> list[dict[str, Any]]:
     """Return the metadata of every accepted batch, oldest data first."""
     metas = [
-        storage.read_json(key)  # type: ignore[attr-defined]
+        storage.read_json(key)
         for key in storage.list(f"batches/{model}/")
         if key.endswith("/meta.json")
     ]
@@ -75,7 +75,7 @@ def assemble_window(
         )
     size = window_batches or config.training.window_batches
     chosen = metas[-size:]
-    frames = [storage.read_frame(m["data_key"]) for m in chosen]  # type: ignore[attr-defined]
+    frames = [storage.read_frame(m["data_key"]) for m in chosen]
     time_col = config.data.time_column
     newest = frames[-1]
     if time_col and time_col in newest.columns:

@@ -29,21 +29,40 @@ class BatchValidation:
     result: ValidationResult
 
 
-def quarantine(storage: Storage, model: str, batch_id: str, source_key: str, raw: bytes,
-               result: ValidationResult) -> str:
+def quarantine(
+    storage: Storage,
+    model: str,
+    batch_id: str,
+    source_key: str,
+    raw: bytes,
+    result: ValidationResult,
+) -> str:
     """Write the evidence of a blocked batch; return the folder's key prefix."""
     prefix = f"quarantine/{model}/{batch_id}"
     storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
-    storage.write_json(f"{prefix}/validation_result.json", {  # type: ignore[attr-defined]
-        "model": model, "batch_id": batch_id, "source_key": source_key,
-        "retrainer": result.to_dict(), "great_expectations": result.gx_result,
-    })
+    storage.write_json(
+        f"{prefix}/validation_result.json",
+        {
+            "model": model,
+            "batch_id": batch_id,
+            "source_key": source_key,
+            "retrainer": result.to_dict(),
+            "great_expectations": result.gx_result,
+        },
+    )
     storage.write_bytes(f"{prefix}/summary.txt", (result.summary() + "\n").encode("utf-8"))
     return prefix
 
 
-def validate_batch(storage: Storage, config: ModelConfig, batch_id: str, source_key: str,
-                   spec: SuiteSpec, *, require_target: bool = False) -> BatchValidation:
+def validate_batch(
+    storage: Storage,
+    config: ModelConfig,
+    batch_id: str,
+    source_key: str,
+    spec: SuiteSpec,
+    *,
+    require_target: bool = False,
+) -> BatchValidation:
     """Read, validate and accept or quarantine one batch.
 
     Raises:
@@ -63,9 +82,11 @@ def validate_batch(storage: Storage, config: ModelConfig, batch_id: str, source_
         raise ValidationFailed(
             f"batch {batch_id!r} of {config.name!r} blocked and kept in {prefix}/: "
             + "; ".join(checks),
-            batch_id=batch_id, failed_checks=checks, report_key=f"{prefix}/validation_result.json",
+            batch_id=batch_id,
+            failed_checks=checks,
+            report_key=f"{prefix}/validation_result.json",
             evidence=result.to_dict(),
         )
     key = f"batches/{config.name}/{batch_id}/data.parquet"
-    storage.write_frame(key, frame)  # type: ignore[attr-defined]
+    storage.write_frame(key, frame)
     return BatchValidation(True, key, result)

@@ -47,7 +47,9 @@ class ValidationResult:
     def summary(self) -> str:
         if self.success:
             return f"{self.name}: all checks passed on {self.row_count:,} rows"
-        lines = [f"{self.name}: {len(self.failed_checks)} failed check(s) on {self.row_count:,} rows"]
+        lines = [
+            f"{self.name}: {len(self.failed_checks)} failed check(s) on {self.row_count:,} rows"
+        ]
         for check in self.failed_checks:
             example = f"; e.g. {list(check.examples)}" if check.examples else ""
             lines.append(f"  - {check.describe()}{example}")
@@ -58,8 +60,9 @@ class ValidationResult:
             "success": self.success,
             "name": self.name,
             "row_count": self.row_count,
-            "failed_checks": [asdict(c) | {"examples": list(c.examples)}
-                              for c in self.failed_checks],
+            "failed_checks": [
+                asdict(c) | {"examples": list(c.examples)} for c in self.failed_checks
+            ],
         }
 
 
@@ -91,8 +94,9 @@ def _batch_definition() -> Any:
     return _BATCH_DEFINITION
 
 
-def _pandas_checks(frame: pd.DataFrame, spec: SuiteSpec, present: list[str]) -> tuple[
-        list[FailedCheck], set[str]]:
+def _pandas_checks(
+    frame: pd.DataFrame, spec: SuiteSpec, present: list[str]
+) -> tuple[list[FailedCheck], set[str]]:
     """Type and finiteness checks; returns failures and columns too broken for GX ranges."""
     import numpy as np
     import pandas as pd
@@ -107,31 +111,49 @@ def _pandas_checks(frame: pd.DataFrame, spec: SuiteSpec, present: list[str]) -> 
             if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
                 coerced = pd.to_numeric(series, errors="coerce")
                 bad = series[coerced.isna() & series.notna()]
-                failed.append(FailedCheck(
-                    "column_type", column.name,
-                    f"{len(bad):,} value(s) are not numbers (dtype {series.dtype})",
-                    len(bad), tuple(_json_safe(v) for v in bad.head(_EXAMPLES))))
+                failed.append(
+                    FailedCheck(
+                        "column_type",
+                        column.name,
+                        f"{len(bad):,} value(s) are not numbers (dtype {series.dtype})",
+                        len(bad),
+                        tuple(_json_safe(v) for v in bad.head(_EXAMPLES)),
+                    )
+                )
                 broken.add(column.name)
                 continue
             values = series.to_numpy(dtype="float64", na_value=np.nan)
             infinite = np.isinf(values)
             if infinite.any():
-                failed.append(FailedCheck(
-                    "finite_values", column.name, f"{int(infinite.sum()):,} infinite value(s)",
-                    int(infinite.sum()), tuple(_json_safe(v) for v in values[infinite][:_EXAMPLES])))
+                failed.append(
+                    FailedCheck(
+                        "finite_values",
+                        column.name,
+                        f"{int(infinite.sum()):,} infinite value(s)",
+                        int(infinite.sum()),
+                        tuple(_json_safe(v) for v in values[infinite][:_EXAMPLES]),
+                    )
+                )
         elif column.dtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(series):
             parsed = pd.to_datetime(series, errors="coerce")
             bad = series[parsed.isna() & series.notna()]
             if len(bad):
-                failed.append(FailedCheck(
-                    "column_type", column.name, f"{len(bad):,} value(s) are not dates",
-                    len(bad), tuple(_json_safe(v) for v in bad.head(_EXAMPLES))))
+                failed.append(
+                    FailedCheck(
+                        "column_type",
+                        column.name,
+                        f"{len(bad):,} value(s) are not dates",
+                        len(bad),
+                        tuple(_json_safe(v) for v in bad.head(_EXAMPLES)),
+                    )
+                )
                 broken.add(column.name)
     return failed, broken
 
 
-def _expectations(spec: SuiteSpec, expected: list[str], present: list[str], broken: set[str],
-                  require_target: bool) -> list[Any]:
+def _expectations(
+    spec: SuiteSpec, expected: list[str], present: list[str], broken: set[str], require_target: bool
+) -> list[Any]:
     import great_expectations as gx
 
     ex = gx.expectations
@@ -149,11 +171,18 @@ def _expectations(spec: SuiteSpec, expected: list[str], present: list[str], brok
         if mostly > 0:
             items.append(ex.ExpectColumnValuesToNotBeNull(column=name, mostly=mostly))
         if column.min is not None or column.max is not None:
-            items.append(ex.ExpectColumnValuesToBeBetween(
-                column=name, min_value=column.min, max_value=column.max,
-                mostly=1.0 - spec.max_out_of_range_fraction))
+            items.append(
+                ex.ExpectColumnValuesToBeBetween(
+                    column=name,
+                    min_value=column.min,
+                    max_value=column.max,
+                    mostly=1.0 - spec.max_out_of_range_fraction,
+                )
+            )
         if column.allowed is not None:
-            items.append(ex.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed)))
+            items.append(
+                ex.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed))
+            )
     return items
 
 
@@ -173,7 +202,9 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
     column = kwargs.get("column")
     check = _NAMES.get(kind, kind)
     count = result.get("unexpected_count")
-    examples = tuple(_json_safe(v) for v in (result.get("partial_unexpected_list") or [])[:_EXAMPLES])
+    examples = tuple(
+        _json_safe(v) for v in (result.get("partial_unexpected_list") or [])[:_EXAMPLES]
+    )
     share = f" ({count / rows:.1%})" if count is not None and rows else ""
     if check == "columns":
         observed = list(result.get("observed_value") or [])
@@ -184,28 +215,53 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
             parts.append(f"missing {missing}")
         if extra:
             parts.append(f"unexpected {extra}")
-        return FailedCheck("columns", None, "; ".join(parts) or "column set differs",
-                           len(missing) + len(extra), tuple(missing + extra))
+        return FailedCheck(
+            "columns",
+            None,
+            "; ".join(parts) or "column set differs",
+            len(missing) + len(extra),
+            tuple(missing + extra),
+        )
     if check == "row_count":
-        return FailedCheck("row_count", None,
-                           f"{result.get('observed_value')} rows, need at least {kwargs.get('min_value')}")
+        return FailedCheck(
+            "row_count",
+            None,
+            f"{result.get('observed_value')} rows, need at least {kwargs.get('min_value')}",
+        )
     if check == "nulls":
         allowed = 1 - float(kwargs.get("mostly", 1.0))
-        return FailedCheck("nulls", column, f"{count:,} of {rows:,} values missing{share}, "
-                           f"at most {allowed:.1%} allowed", count, ())
+        return FailedCheck(
+            "nulls",
+            column,
+            f"{count:,} of {rows:,} values missing{share}, at most {allowed:.1%} allowed",
+            count,
+            (),
+        )
     if check == "range":
         allowed = 1 - float(kwargs.get("mostly", 1.0))
-        return FailedCheck("range", column, f"{count:,} of {rows:,} values{share} outside "
-                           f"[{kwargs.get('min_value'):.4g}, {kwargs.get('max_value'):.4g}], "
-                           f"at most {allowed:.1%} allowed", count, examples)
+        return FailedCheck(
+            "range",
+            column,
+            f"{count:,} of {rows:,} values{share} outside "
+            f"[{kwargs.get('min_value'):.4g}, {kwargs.get('max_value'):.4g}], "
+            f"at most {allowed:.1%} allowed",
+            count,
+            examples,
+        )
     if check == "domain":
-        return FailedCheck("domain", column, f"{count:,} of {rows:,} values{share} not in "
-                           f"{list(kwargs.get('value_set'))[:10]}", count, examples)
+        return FailedCheck(
+            "domain",
+            column,
+            f"{count:,} of {rows:,} values{share} not in {list(kwargs.get('value_set'))[:10]}",
+            count,
+            examples,
+        )
     return FailedCheck(check, column, str(result)[:200], count, examples)
 
 
-def validate_frame(frame: pd.DataFrame, spec: SuiteSpec, *, name: str = "batch",
-                   require_target: bool = True) -> ValidationResult:
+def validate_frame(
+    frame: pd.DataFrame, spec: SuiteSpec, *, name: str = "batch", require_target: bool = True
+) -> ValidationResult:
     """Validate ``frame`` against ``spec``; never raises on bad data, only reports it."""
     import great_expectations as gx
 
@@ -216,8 +272,9 @@ def validate_frame(frame: pd.DataFrame, spec: SuiteSpec, *, name: str = "batch",
     failed, broken = _pandas_checks(frame, spec, present)
     batch_definition = _batch_definition()  # also makes the GX context current
     suite = gx.ExpectationSuite(name=f"{spec.model}-{name}")
-    for expectation in _expectations(spec, expected, present, broken,
-                                     require_target or spec.target in present):
+    for expectation in _expectations(
+        spec, expected, present, broken, require_target or spec.target in present
+    ):
         suite.add_expectation(expectation)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format="SUMMARY")

@@ -62,12 +62,17 @@ class SuiteSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SuiteSpec:
         columns = tuple(
-            ColumnSpec(**{**c, "allowed": None if c.get("allowed") is None else tuple(c["allowed"])})
+            ColumnSpec(
+                **{**c, "allowed": None if c.get("allowed") is None else tuple(c["allowed"])}
+            )
             for c in data["columns"]
         )
         return cls(
-            model=data["model"], columns=columns, min_rows=int(data["min_rows"]),
-            target=data["target"], learned_from_rows=int(data.get("learned_from_rows", 0)),
+            model=data["model"],
+            columns=columns,
+            min_rows=int(data["min_rows"]),
+            target=data["target"],
+            learned_from_rows=int(data.get("learned_from_rows", 0)),
             notes=tuple(data.get("notes", ())),
             max_out_of_range_fraction=float(data.get("max_out_of_range_fraction", 0.0)),
         )
@@ -99,12 +104,21 @@ def _dtype(kind: Kind, config: ModelConfig) -> Literal["numeric", "string", "dat
 def spec_from_config(config: ModelConfig) -> SuiteSpec:
     """Columns and types from the config alone (before any model, hence any reference)."""
     columns = tuple(
-        ColumnSpec(name, kind, _dtype(kind, config), config.validation.max_null_fraction
-                   if kind in {"numeric", "categorical"} else 0.0)
+        ColumnSpec(
+            name,
+            kind,
+            _dtype(kind, config),
+            config.validation.max_null_fraction if kind in {"numeric", "categorical"} else 0.0,
+        )
         for name, kind in _kinds(config)
     )
-    return SuiteSpec(config.name, columns, config.validation.min_rows, config.target.column,
-                     notes=("schema from config only: no reference data yet",))
+    return SuiteSpec(
+        config.name,
+        columns,
+        config.validation.min_rows,
+        config.target.column,
+        notes=("schema from config only: no reference data yet",),
+    )
 
 
 def _finite(value: float) -> float | None:
@@ -134,13 +148,24 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
             values = pd.to_numeric(series, errors="coerce").dropna()
             lo, hi = values.quantile([0.001, 0.999]).tolist()
             margin = config.validation.range_margin * max(hi - lo, 1e-9)
-            spec = ColumnSpec(name, kind, "numeric", spec.max_null_fraction,
-                              _finite(lo - margin), _finite(hi + margin))
+            spec = ColumnSpec(
+                name,
+                kind,
+                "numeric",
+                spec.max_null_fraction,
+                _finite(lo - margin),
+                _finite(hi + margin),
+            )
         elif kind == "categorical" or (kind == "target" and config.target.task != "regression"):
             values = sorted(series.dropna().unique().tolist(), key=str)
             allowed = tuple(v.item() if hasattr(v, "item") else v for v in values)
             spec = ColumnSpec(name, kind, spec.dtype, spec.max_null_fraction, allowed=allowed)
         columns.append(spec)
-    return SuiteSpec(config.name, tuple(columns), config.validation.min_rows,
-                     config.target.column, learned_from_rows=len(reference),
-                     max_out_of_range_fraction=config.validation.max_out_of_range_fraction)
+    return SuiteSpec(
+        config.name,
+        tuple(columns),
+        config.validation.min_rows,
+        config.target.column,
+        learned_from_rows=len(reference),
+        max_out_of_range_fraction=config.validation.max_out_of_range_fraction,
+    )
