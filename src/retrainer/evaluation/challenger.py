@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from retrainer.evaluation.gate import decide
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.registry.aliases import champion_version, get_version, mark_rejected, set_tags
-from retrainer.registry.client import ensure_experiment
+from retrainer.registry.client import start_model_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -89,16 +89,14 @@ def evaluate_challenger(
         "gate for %s v%s vs champion v%s: %s", config.name, version, champion_v, decision.reason
     )
 
-    experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
-    mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(
+    with start_model_run(
+        client,
+        settings,
+        config.name,
         run_name=f"evaluate-v{version}",
-        tags={
-            "retrainer.run_kind": "evaluation",
-            "retrainer.challenger_version": version,
-            "retrainer.champion_version": str(champion_v),
-            **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
-        },
+        kind="evaluation",
+        tags={"challenger_version": version, "champion_version": champion_v},
+        context=context,
     ) as run:
         mlflow.log_metrics({f"challenger_{k}": v for k, v in challenger_metrics.items()})
         if champion_metrics:

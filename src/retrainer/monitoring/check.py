@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import compute_metrics, predict_scores
 from retrainer.registry.aliases import champion_version
-from retrainer.registry.client import ensure_experiment
+from retrainer.registry.client import start_model_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -162,17 +162,14 @@ def check_batch(
     )
     storage.write_json(f"{prefix}/monitor.json", result.to_dict())
 
-    experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
-    mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(
+    with start_model_run(
+        client,
+        settings,
+        config.name,
         run_name=f"monitor-{batch_id}",
-        tags={
-            "retrainer.run_kind": "monitoring",
-            "retrainer.batch_id": batch_id,
-            "retrainer.champion_version": version,
-            "retrainer.drift": str(drift.drift).lower(),
-            **{f"retrainer.{k}": str(v) for k, v in (context or {}).items()},
-        },
+        kind="monitoring",
+        tags={"batch_id": batch_id, "champion_version": version, "drift": str(drift.drift).lower()},
+        context=context,
     ):
         mlflow.log_metrics(
             {

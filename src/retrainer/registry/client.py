@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlflow import MlflowClient
+    from mlflow import ActiveRun, MlflowClient
 
     from retrainer.settings import Settings
 
-__all__ = ["connect", "ensure_experiment"]
+__all__ = ["connect", "ensure_experiment", "start_model_run"]
 
 
 def connect(settings: Settings) -> MlflowClient:
@@ -51,3 +51,24 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
         if again is None:
             raise
         return str(again.experiment_id)
+
+
+def start_model_run(
+    client: MlflowClient,
+    settings: Settings,
+    model: str,
+    *,
+    run_name: str,
+    kind: str,
+    tags: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> ActiveRun:
+    """Start a run in the model's experiment, tagged with its kind and the Airflow context."""
+    import mlflow
+
+    experiment_id = ensure_experiment(client, model, settings.mlflow_artifact_root)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    all_tags = {"retrainer.run_kind": kind}
+    for key, value in {**(tags or {}), **(context or {})}.items():
+        all_tags[key if key.startswith("retrainer.") else f"retrainer.{key}"] = str(value)
+    return mlflow.start_run(run_name=run_name, tags=all_tags)

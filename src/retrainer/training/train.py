@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.registry.aliases import set_tags
-from retrainer.registry.client import ensure_experiment
+from retrainer.registry.client import start_model_run
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.window import assemble_window
 
@@ -141,15 +141,14 @@ def train_challenger(
     )
     suite = build_suite_spec(window.train, config)
 
-    experiment_id = ensure_experiment(client, config.name, settings.mlflow_artifact_root)
-    mlflow.set_experiment(experiment_id=experiment_id)
-    with mlflow.start_run(
+    with start_model_run(
+        client,
+        settings,
+        config.name,
         run_name=f"train-{trigger}",
-        tags={
-            "retrainer.run_kind": "training",
-            "retrainer.trigger": trigger,
-            **{f"retrainer.{k}": str(v) for k, v in context.items()},
-        },
+        kind="training",
+        tags={"trigger": trigger},
+        context=context,
     ) as run:
         run_id = run.info.run_id
         data_prefix = f"datasets/{config.name}/{run_id}"
