@@ -40,3 +40,20 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time(repo_root) -> Non
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1:] in ([], [""]), result.stdout
+
+
+def test_retrain_schedule_is_asset_or_cron_when_a_cron_is_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from airflow.sdk import Asset, AssetOrTimeSchedule
+
+    from retrainer.orchestration.dag_factory import build_dags
+    from tests.conftest import make_config_dir
+
+    config_dir = make_config_dir(tmp_path, overrides={"rainfall": {"schedule": "0 3 * * 1"}})
+    retrain = build_dags(config_dir)["rainfall_retrain"]
+    assert isinstance(retrain.timetable, AssetOrTimeSchedule)
+    assert retrain.timetable.asset_condition == Asset(
+        name="rainfall_drift", uri="retrainer://rainfall/drift", group="retrainer")
+    assert retrain.params["force"] is False
+
+    plain = build_dags(make_config_dir(tmp_path / "plain"))["rainfall_retrain"]
+    assert not isinstance(plain.timetable, AssetOrTimeSchedule)  # drift only
