@@ -121,6 +121,118 @@ def land(
         _fail(exc)
 
 
+def _read_input(path: Path, time_column: str | None) -> Any:
+    """Read a CSV/Parquet file for the CLI; unreadable input exits with code 2."""
+    from retrainer.tables import read_table
+
+    try:
+        return read_table(path.read_bytes(), path.name, time_column=time_column)
+    except FileNotFoundError:
+        _fail(RetrainerError(f"{path}: file not found"))
+    except (RetrainerError, OSError) as exc:
+        _fail(exc)
+
+
+def _champion_run(settings: Settings, model: str) -> str | None:
+    from retrainer.registry import champion_version, connect
+
+    champion = champion_version(connect(settings), model)
+    return None if champion is None else str(champion.run_id)
+
+
+@app.command()
+def validate(model: str, file: Path, config_dir: ConfigDir = None) -> None:
+    """Validate a CSV/Parquet file as the monitor would; print the outcome as JSON.
+
+    Uses the champion's suite (learned from its training data), or the schema from the
+    model config when there is no champion yet. Exit 0 accepted, 1 blocked, 2 the file or
+    config could not be read.
+    """
+    from retrainer.config import load_model_config
+    from retrainer.monitoring import load_suite_spec
+    from retrainer.validation import validate_frame
+
+    try:
+        settings = _settings(config_dir)
+        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        run_id = _champion_run(settings, model)
+        spec = load_suite_spec(config, run_id)
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    frame = _read_input(file, config.data.time_column)
+    result = validate_frame(frame, spec, name=file.name, require_target=False)
+    payload = {
+        "model": model,
+        "file": str(file),
+        "outcome": "accepted" if result.success else "blocked",
+        "suite": "champion" if run_id else "config schema (no champion yet)",
+        **result.to_dict(),
+    }
+    typer.echo(json.dumps(payload, indent=2, default=str))
+    raise typer.Exit(0 if result.success else 1)
+
+
+@app.command()
+def drift(
+    model: str,
+    file: Path,
+    reference: Annotated[
+        Path | None, typer.Option(help="Compare with this file instead of the champion")
+    ] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Compare a file with the champion's reference profile (or another file); print JSON.
+
+    Exit 0 no drift, 1 drift, 2 unreadable input or config.
+    """
+    from retrainer.config import load_model_config
+    from retrainer.drift import Profile, build_reference_profile, detect_drift
+
+    try:
+        settings = _settings(config_dir)
+        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        importances: dict[str, float] | None = None
+        if reference is not None:
+            ref_frame = _read_input(reference, config.data.time_column)
+            profile = build_reference_profile(
+                ref_frame,
+                config.numeric_features,
+                config.categorical_features,
+                bins=config.drift.bins,
+            )
+            against = str(reference)
+        else:
+            import mlflow
+
+            from retrainer.training import ARTIFACTS
+
+            run_id = _champion_run(settings, model)
+            if run_id is None:
+                raise RetrainerError(f"{model!r} has no champion: give --reference FILE")
+            profile = Profile.from_dict(
+                mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
+            )
+            importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
+            against = f"champion (run {run_id})"
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    frame = _read_input(file, config.data.time_column)
+    missing = [f for f in config.features if f not in frame.columns]
+    if missing:
+        _fail(RetrainerError(f"{file}: missing feature column(s) {missing}"))
+    result = detect_drift(profile, frame, config.drift, importances)
+    typer.echo(
+        json.dumps(
+            {"model": model, "file": str(file), "reference": against, **result.to_dict()},
+            indent=2,
+            default=str,
+        )
+    )
+    raise typer.Exit(1 if result.drift else 0)
+
+
 @app.command()
 def status(
     model: str,

@@ -1,0 +1,67 @@
+"""`retrainer validate` and `retrainer drift`: JSON out, exit codes a script can rely on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from retrainer.cli import app
+from tests.conftest import make_config_dir
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, rainfall_periods):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("cli")
+    config_dir = make_config_dir(root)
+    files = {}
+    for index in (0, 1, 7):
+        files[index] = root / f"p{index}.parquet"
+        rainfall_periods[index].to_parquet(files[index], index=False)
+    bad = root / "bad.csv"
+    rainfall_periods[1].drop(columns=["dew_point"]).to_csv(bad, index=False)
+    empty = root / "empty.csv"
+    empty.write_bytes(b"")
+    return {"config": str(config_dir), "files": files, "bad": bad, "empty": empty}
+
+
+def _run(setup, *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, [*args, "--config-dir", setup["config"]])
+
+
+def test_validate_exit_codes_and_json(setup) -> None:  # type: ignore[no-untyped-def]
+    ok = _run(setup, "validate", "rainfall", str(setup["files"][1]))
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["outcome"] == "accepted"
+
+    blocked = _run(setup, "validate", "rainfall", str(setup["bad"]))
+    assert blocked.exit_code == 1
+    report = json.loads(blocked.stdout)
+    assert report["outcome"] == "blocked"
+    assert report["failed_checks"][0]["check"] == "columns"
+    assert "dew_point" in report["failed_checks"][0]["detail"]
+
+    unreadable = _run(setup, "validate", "rainfall", str(setup["empty"]))
+    assert unreadable.exit_code == 2 and "empty (0 bytes)" in unreadable.output
+    missing_model = _run(setup, "validate", "nomodel", str(setup["files"][1]))
+    assert missing_model.exit_code == 2 and "not found" in missing_model.output
+
+
+def test_drift_against_a_reference_file(setup) -> None:  # type: ignore[no-untyped-def]
+    reference = str(setup["files"][0])
+    quiet = _run(setup, "drift", "rainfall", str(setup["files"][1]), "--reference", reference)
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.stdout)["drift"] is False
+
+    drifted = _run(setup, "drift", "rainfall", str(setup["files"][7]), "--reference", reference)
+    assert drifted.exit_code == 1
+    result = json.loads(drifted.stdout)
+    assert result["features"][0]["feature"] == "dew_point"
+
+    assert _run(setup, "drift", "rainfall", str(setup["empty"]), "--reference",
+                reference).exit_code == 2
+    no_champion = _run(setup, "drift", "rainfall", str(setup["files"][1]))
+    assert no_champion.exit_code == 2 and "has no champion" in no_champion.output
