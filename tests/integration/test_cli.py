@@ -61,7 +61,9 @@ def test_drift_against_a_reference_file(setup) -> None:  # type: ignore[no-untyp
     result = json.loads(drifted.stdout)
     assert result["features"][0]["feature"] == "dew_point"
 
-    assert _run(setup, "drift", "rainfall", str(setup["empty"]), "--reference",
-                reference).exit_code == 2
+    assert (
+        _run(setup, "drift", "rainfall", str(setup["empty"]), "--reference", reference).exit_code
+        == 2
+    )
     no_champion = _run(setup, "drift", "rainfall", str(setup["files"][1]))
     assert no_champion.exit_code == 2 and "has no champion" in no_champion.output

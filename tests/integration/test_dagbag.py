@@ -52,7 +52,8 @@ def test_retrain_schedule_is_asset_or_cron_when_a_cron_is_configured(tmp_path) -
     retrain = build_dags(config_dir)["rainfall_retrain"]
     assert isinstance(retrain.timetable, AssetOrTimeSchedule)
     assert retrain.timetable.asset_condition == Asset(
-        name="rainfall_drift", uri="retrainer://rainfall/drift", group="retrainer")
+        name="rainfall_drift", uri="retrainer://rainfall/drift", group="retrainer"
+    )
     assert retrain.params["force"] is False
 
     plain = build_dags(make_config_dir(tmp_path / "plain"))["rainfall_retrain"]

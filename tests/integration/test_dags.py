@@ -128,6 +128,33 @@ def test_challenger_that_is_not_better_is_rejected_and_tagged(world) -> None:  #
     assert str(challenger.version) == "3"
 
 
+def test_retried_tasks_do_not_register_or_record_twice(world) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import load_model_config
+    from retrainer.evaluation import evaluate_challenger
+    from retrainer.registry import read_ledger
+    from retrainer.training import train_challenger
+
+    client, storage, settings = world["client"], world["storage"], world["settings"]
+    config = load_model_config(settings.models_dir / "rainfall.yaml")
+    run_id = client.get_model_version("rainfall", "3").tags["retrainer.airflow_run_id"]
+    before = len(client.search_model_versions("name = 'rainfall'"))
+    again = train_challenger(
+        client,
+        storage,
+        settings,
+        config,
+        trigger="manual",
+        reason="retry",
+        context={"airflow_run_id": run_id},
+    )
+    assert again.reused and again.version == "3"
+    assert len(client.search_model_versions("name = 'rainfall'")) == before
+    ledger = len(read_ledger(storage, "rainfall"))
+    evaluation = evaluate_challenger(client, storage, settings, config, "3")
+    assert not evaluation.promote
+    assert len(read_ledger(storage, "rainfall")) == ledger
+
+
 def test_bad_batch_is_quarantined_and_champion_untouched(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import pandas as pd
 

@@ -160,7 +160,17 @@ def mark_rejected(
     actor: str,
     context: dict[str, Any] | None = None,
 ) -> AliasChange:
-    """Point ``challenger`` at a candidate the gate rejected, so people can inspect it."""
+    """Point ``challenger`` at a candidate the gate rejected, so people can inspect it.
+
+    Idempotent: when ``challenger`` already points at this version (a retried task), no
+    second ledger entry is written.
+    """
+    try:
+        holder = client.get_model_version_by_alias(model, CHALLENGER)
+    except Exception:
+        holder = None
+    if holder is not None and str(holder.version) == str(version):
+        return AliasChange(model, "reject", str(version), None, reason, actor, "")
     client.set_registered_model_alias(model, CHALLENGER, version)
     key = record_event(
         storage,
