@@ -23,8 +23,8 @@ test-unit: install
 	$(BIN)/python -m pytest tests/unit
 
 lint: install
-	$(BIN)/ruff check src tests dags plugins
-	$(BIN)/ruff format --check src tests dags plugins
+	$(BIN)/ruff check src tests dags plugins benchmarks
+	$(BIN)/ruff format --check src tests dags plugins benchmarks
 	$(BIN)/mypy
 
 up: install  ## Airflow UI on :8080 (admin/admin) and MLflow UI on :5000 over the local state
