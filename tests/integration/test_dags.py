@@ -186,6 +186,12 @@ def test_rollback_restores_previous_then_named_version(world) -> None:  # type: 
     assert _champion(world) == "2"
 
     run = world["dags"]["rainfall_rollback"].test(
+        run_conf={"reason": "the rejected one", "target_version": 3}
+    )
+    assert _states(run) == {"rollback": "failed"}  # the gate rejected v3: never production
+    assert _champion(world) == "2"
+
+    run = world["dags"]["rainfall_rollback"].test(
         run_conf={"reason": "no such version", "target_version": 99}
     )
     assert _states(run) == {"rollback": "failed"}

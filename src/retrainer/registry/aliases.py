@@ -201,7 +201,7 @@ def rollback(
     Raises:
         NoChampion: the model has no champion to roll back from.
         RegistryError: no target was given and none is known, the target does not exist,
-            or it is already the champion.
+            is already the champion, or was never promoted by the gate.
     """
     if not reason or not reason.strip():
         raise RegistryError("a rollback needs a reason")
@@ -218,6 +218,13 @@ def rollback(
     target_v, current_v = str(target_mv.version), str(current.version)
     if target_v == current_v:
         raise RegistryError(f"version {target} of {model!r} is already the champion")
+    if target_mv.tags.get(f"{TAG}gate.decision") != "promote":
+        # A version the gate rejected (or never judged) was never fit for production.
+        raise RegistryError(
+            f"version {target_v} of {model!r} was never promoted by the gate "
+            f"({target_mv.tags.get(f'{TAG}gate.reason', 'no gate decision')}); "
+            "roll back to a version that was champion before"
+        )
     set_tags(
         client,
         model,
