@@ -145,12 +145,12 @@ def validate(model: str, file: Path, config_dir: ConfigDir = None) -> None:
     """Validate a CSV/Parquet file as the monitor would; print the outcome as JSON.
 
     Uses the champion's suite (learned from its training data), or the schema from the
-    model config when there is no champion yet. Exit 0 accepted, 1 blocked, 2 the file or
-    config could not be read.
+    model config when there is no champion yet. Exit 0 accepted, 1 blocked or rows
+    quarantined, 2 the file or config could not be read.
     """
     from retrainer.config import load_model_config
     from retrainer.monitoring import load_suite_spec
-    from retrainer.validation import validate_frame
+    from retrainer.validation import decide, validate_frame
 
     try:
         settings = _settings(config_dir)
@@ -162,15 +162,23 @@ def validate(model: str, file: Path, config_dir: ConfigDir = None) -> None:
         return
     frame = _read_input(file, config.data.time_column)
     result = validate_frame(frame, spec, name=file.name, require_target=False)
+    decision = decide(frame, result, spec, config)
+    checks = [
+        c.__dict__
+        | {"examples": list(c.examples), "severity": config.validation.severity(c.check, c.column)}
+        for c in result.failed_checks
+    ]
     payload = {
         "model": model,
         "file": str(file),
-        "outcome": "accepted" if result.success else "blocked",
+        "outcome": decision.status,
         "suite": "champion" if run_id else "config schema (no champion yet)",
-        **result.to_dict(),
+        "rows": result.row_count,
+        **decision.to_dict(),
+        "failed_checks": checks,
     }
     typer.echo(json.dumps(payload, indent=2, default=str))
-    raise typer.Exit(0 if result.success else 1)
+    raise typer.Exit(0 if decision.status == "accepted" else 1)
 
 
 @app.command()

@@ -21,6 +21,7 @@ __all__ = [
     "GateConfig",
     "ModelConfig",
     "ModelSpec",
+    "SeverityRule",
     "TargetConfig",
     "TrainingConfig",
     "ValidationConfig",
@@ -67,7 +68,46 @@ class TrainingConfig(_Frozen):
     random_state: int = 0
 
 
+CheckName = Literal[
+    "columns", "row_count", "column_type", "nulls", "range", "finite_values", "domain"
+]
+Severity = Literal["block", "quarantine_rows", "warn"]
+# Checks that can name the rows that fail them (and so can quarantine rows, not batches).
+ROW_CHECKS = frozenset({"column_type", "nulls", "range", "finite_values", "domain"})
+DEFAULT_SEVERITY: dict[str, Severity] = {
+    "columns": "block",
+    "row_count": "block",
+    "column_type": "block",
+    "nulls": "block",
+    "range": "quarantine_rows",
+    "finite_values": "quarantine_rows",
+    "domain": "quarantine_rows",
+}
+
+
+class SeverityRule(_Frozen):
+    """What happens when a check fails: for one column, or for every column when omitted."""
+
+    check: CheckName
+    column: str | None = None
+    severity: Severity
+
+    @model_validator(mode="after")
+    def _row_level(self) -> SeverityRule:
+        if self.severity == "quarantine_rows" and self.check not in ROW_CHECKS:
+            raise ValueError(
+                f"check {self.check!r} is about the whole batch and cannot quarantine rows; "
+                f"use block or warn (row-level checks: {sorted(ROW_CHECKS)})"
+            )
+        return self
+
+
 class ValidationConfig(_Frozen):
+    rules: list[SeverityRule] = Field(default_factory=list)
+    max_quarantined_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.05,
+        description="Block the whole batch when more of its rows than this would be quarantined.",
+    )
     max_null_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     range_margin: Annotated[float, Field(ge=0.0)] = Field(
         default=2.0,
@@ -75,6 +115,16 @@ class ValidationConfig(_Frozen):
     )
     max_out_of_range_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     min_rows: Annotated[int, Field(ge=1)] = 30
+
+    def severity(self, check: str, column: str | None) -> Severity:
+        """The configured severity of a failed check: column rule, then check rule, then default."""
+        for rule in self.rules:
+            if rule.check == check and rule.column is not None and rule.column == column:
+                return rule.severity
+        for rule in self.rules:
+            if rule.check == check and rule.column is None:
+                return rule.severity
+        return DEFAULT_SEVERITY.get(check, "block")
 
 
 class DriftConfig(_Frozen):
@@ -140,6 +190,12 @@ class ModelConfig(_Frozen):
         overlap = sorted(seen & bookkeeping)
         if overlap:
             raise ValueError(f"{overlap} cannot be both a feature and the target/time/id column")
+        known_columns = seen | bookkeeping
+        bad_rules = sorted(
+            {r.column for r in self.validation.rules if r.column and r.column not in known_columns}
+        )
+        if bad_rules:
+            raise ValueError(f"validation.rules name unknown columns {bad_rules}")
         unknown = sorted(set(self.drift.feature_thresholds) - seen)
         if unknown:
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")

@@ -172,6 +172,24 @@ def test_bad_batch_is_quarantined_and_champion_untouched(world, tmp_path: Path) 
     assert _champion(world) == "2"
 
 
+def test_batch_with_a_few_bad_rows_continues_without_them(world) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    # The champion (v2) was trained on p7: the same regime, with a sentinel on three rows.
+    frame = pd.read_parquet(world["data"] / "p7.parquet")
+    frame.loc[[5, 6, 7], "dew_point"] = 9999.0
+    frame.to_parquet(world["data"] / "p7rows.parquet", index=False)
+    _land(world, "p7rows")
+    run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p7rows"})
+    assert _states(run)["validate_batch"] == "success"
+    assert _states(run)["check_batch"] == "success"
+    rows = world["storage"].read_frame("quarantine/rainfall/p7rows/rows.parquet")
+    assert list(rows["_retrainer_reasons"]) == ["range:dew_point"] * 3
+    accepted = world["storage"].read_frame("batches/rainfall/p7rows/data.parquet")
+    assert len(accepted) == len(frame) - 3 and accepted["dew_point"].max() < 100
+    assert world["storage"].read_json("batches/rainfall/p7rows/meta.json")["rows"] == len(frame) - 3
+
+
 def test_rollback_restores_previous_then_named_version(world) -> None:  # type: ignore[no-untyped-def]
     from retrainer.registry import read_ledger
 
@@ -225,7 +243,7 @@ def test_cli_prints_history_and_status(world) -> None:  # type: ignore[no-untype
 
     report = json.loads(status.output)
     assert report["champion"]["version"] == "2"
-    assert {b["batch_id"] for b in report["recent_batches"]} == {"p0", "p7"}
+    assert {b["batch_id"] for b in report["recent_batches"]} == {"p0", "p7", "p7rows"}
     missing = runner.invoke(
         app, ["land", "rainfall", "/no/such/file.csv", "--no-notify", "--config-dir", config_dir]
     )

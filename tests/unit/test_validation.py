@@ -192,3 +192,86 @@ def test_accepted_batch_lands_in_batches(tmp_path, config, spec, good) -> None: 
     assert outcome.accepted and outcome.batch_key == "batches/rainfall/b3/data.parquet"
     back = storage.read_frame(outcome.batch_key)
     assert len(back) == len(good) and pd.api.types.is_datetime64_any_dtype(back["date"])
+
+
+def _land(storage: LocalStorage, frame: pd.DataFrame, batch: str) -> str:
+    key = f"incoming/rainfall/{batch}.parquet"
+    storage.write_bytes(key, _parquet(frame))
+    return key
+
+
+def test_a_few_bad_rows_are_quarantined_with_reasons_and_the_rest_continues(
+    tmp_path, config, spec, good
+) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.validation import REASONS_COLUMN
+
+    storage = LocalStorage(tmp_path)
+    bad = good.copy()
+    bad.loc[[3, 7], "temperature"] *= 1000  # a unit change on two rows
+    bad.loc[[7, 11], "rain"] = 5  # labels outside their domain
+    bad.loc[[20], "visibility"] = np.inf
+    key = _land(storage, bad, "b4")
+    outcome = validate_batch(storage, config, "b4", key, spec)
+    assert outcome.status == "rows_quarantined"
+    assert outcome.quarantined_rows == 4
+    assert outcome.reasons == {
+        "range:temperature": 2,
+        "domain:rain": 2,
+        "finite_values:visibility": 1,
+        "range:visibility": 1,
+    }
+    rows = storage.read_frame("quarantine/rainfall/b4/rows.parquet")
+    assert len(rows) == 4
+    reasons = dict(zip(rows["date"], rows[REASONS_COLUMN], strict=True))
+    assert reasons[good.loc[7, "date"]] == "range:temperature;domain:rain"
+    accepted = storage.read_frame("batches/rainfall/b4/data.parquet")
+    assert len(accepted) == len(good) - 4
+    assert (
+        "4 of 1,815 rows quarantined"
+        in storage.read_bytes("quarantine/rainfall/b4/summary.txt").decode()
+    )
+    assert storage.read_bytes(key) == _parquet(bad)  # the original is untouched
+
+
+def test_too_many_bad_rows_block_the_batch(tmp_path, config, spec, good) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalStorage(tmp_path)
+    key = _land(storage, good.assign(temperature=good["temperature"] * 1000), "b5")
+    with pytest.raises(ValidationFailed, match="quarantined_share"):
+        validate_batch(storage, config, "b5", key, spec)
+    assert not storage.exists("batches/rainfall/b5/data.parquet")
+    assert storage.exists("quarantine/rainfall/b5/b5.parquet")
+
+
+def test_severity_rules_override_defaults(tmp_path, config, spec, good) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import ModelConfig
+
+    data = config.model_dump()
+    data["validation"]["rules"] = [
+        {"check": "range", "column": "temperature", "severity": "warn"},
+        {"check": "range", "severity": "block"},
+    ]
+    strict = ModelConfig.model_validate(data)
+    assert strict.validation.severity("range", "temperature") == "warn"
+    assert strict.validation.severity("range", "dew_point") == "block"
+    assert strict.validation.severity("domain", "rain") == "quarantine_rows"
+    storage = LocalStorage(tmp_path)
+    warned = good.assign(temperature=good["temperature"] * 1000)
+    outcome = validate_batch(storage, strict, "b6", _land(storage, warned, "b6"), spec)
+    assert outcome.status == "accepted" and "temperature" in outcome.warnings[0]
+    blocked = good.assign(dew_point=good["dew_point"] * 1000)
+    with pytest.raises(ValidationFailed, match="range"):
+        validate_batch(storage, strict, "b7", _land(storage, blocked, "b7"), spec)
+
+
+def test_batch_level_checks_cannot_quarantine_rows(config) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from retrainer.config import ModelConfig
+
+    data = config.model_dump()
+    data["validation"]["rules"] = [{"check": "columns", "severity": "quarantine_rows"}]
+    with pytest.raises(ValidationError, match="cannot quarantine rows"):
+        ModelConfig.model_validate(data)
+    data["validation"]["rules"] = [{"check": "range", "column": "nope", "severity": "warn"}]
+    with pytest.raises(ValidationError, match="unknown columns"):
+        ModelConfig.model_validate(data)

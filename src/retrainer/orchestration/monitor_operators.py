@@ -89,10 +89,24 @@ class ValidateBatchOperator(BaseOperator):
                 continue
             assert outcome.batch_key is not None  # accepted batches always have a key
             accept_batch(rt.storage, rt.config, batch_id, outcome.batch_key)
+            for warning in outcome.warnings:
+                log.warning("batch %s check (warn only): %s", batch_id, warning)
+            if outcome.status == "rows_quarantined":
+                for code, count in outcome.reasons.items():
+                    log.warning("batch %s: %d row(s) quarantined for %s", batch_id, count, code)
+                send_alert(
+                    rt.settings,
+                    f"{self.model}: {outcome.quarantined_rows} row(s) of batch {batch_id} "
+                    "quarantined",
+                    f"{outcome.quarantined_rows} of {outcome.rows} rows failed row checks "
+                    f"{outcome.reasons}; kept in {outcome.quarantine_prefix}/",
+                    outcome.to_dict(),
+                )
             log.info(
-                "batch %s accepted (%d rows) -> %s",
+                "batch %s accepted (%d of %d rows) -> %s",
                 batch_id,
-                outcome.result.row_count,
+                outcome.rows - outcome.quarantined_rows,
+                outcome.rows,
                 outcome.batch_key,
             )
             accepted.append(batch_id)

@@ -1,32 +1,69 @@
-"""Validate a landed batch: accept it into ``batches/`` or keep it in ``quarantine/``.
+"""Validate a landed batch: accept it, quarantine some of its rows, or block it.
 
-Nothing is ever deleted or moved: the original stays in ``incoming/``; a quarantined batch
-gets a copy of the original file, the full validation result and a human summary.
+Each failed check has a severity from the model config: ``block`` (the whole batch goes
+to quarantine), ``quarantine_rows`` (the failing rows go to quarantine with reason codes,
+the rest continues, unless their share passes ``max_quarantined_fraction``) or ``warn``.
+Nothing is ever deleted or moved: the original stays in ``incoming/``; quarantine keeps a
+copy of the original (or of the rejected rows), the full validation result and a summary.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from retrainer.errors import InputDataError, ValidationFailed
 from retrainer.tables import read_table
+from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
     from retrainer.validation.suite import SuiteSpec
 
-__all__ = ["BatchValidation", "quarantine", "validate_batch"]
+__all__ = [
+    "REASONS_COLUMN",
+    "BatchValidation",
+    "Decision",
+    "decide",
+    "quarantine",
+    "validate_batch",
+]
+
+REASONS_COLUMN = "_retrainer_reasons"
+Status = Literal["accepted", "rows_quarantined", "blocked"]
 
 
 @dataclass(frozen=True)
 class BatchValidation:
-    accepted: bool
+    status: Status
     batch_key: str | None
     result: ValidationResult
+    rows: int = 0
+    quarantined_rows: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    quarantine_prefix: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "blocked"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "batch_key": self.batch_key,
+            "rows": self.rows,
+            "quarantined_rows": self.quarantined_rows,
+            "reasons": dict(self.reasons),
+            "warnings": list(self.warnings),
+            "quarantine_prefix": self.quarantine_prefix,
+            **self.result.to_dict(),
+        }
 
 
 def quarantine(
@@ -36,22 +73,135 @@ def quarantine(
     source_key: str,
     raw: bytes,
     result: ValidationResult,
+    *,
+    summary: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     """Write the evidence of a blocked batch; return the folder's key prefix."""
     prefix = f"quarantine/{model}/{batch_id}"
     storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
+    _write_evidence(storage, prefix, model, batch_id, source_key, result, summary, extra)
+    return prefix
+
+
+def _write_evidence(
+    storage: Storage,
+    prefix: str,
+    model: str,
+    batch_id: str,
+    source_key: str,
+    result: ValidationResult,
+    summary: str | None,
+    extra: dict[str, Any] | None,
+) -> None:
     storage.write_json(
         f"{prefix}/validation_result.json",
         {
             "model": model,
             "batch_id": batch_id,
             "source_key": source_key,
-            "retrainer": result.to_dict(),
+            "retrainer": result.to_dict() | (extra or {}),
             "great_expectations": result.gx_result,
         },
     )
-    storage.write_bytes(f"{prefix}/summary.txt", (result.summary() + "\n").encode("utf-8"))
-    return prefix
+    text = summary or result.summary()
+    storage.write_bytes(f"{prefix}/summary.txt", (text + "\n").encode("utf-8"))
+
+
+def _block(
+    storage: Storage,
+    config: ModelConfig,
+    batch_id: str,
+    source_key: str,
+    raw: bytes,
+    result: ValidationResult,
+    checks: list[str],
+) -> ValidationFailed:
+    summary = result.summary() + "\nblocking: " + "; ".join(checks)
+    prefix = quarantine(storage, config.name, batch_id, source_key, raw, result, summary=summary)
+    return ValidationFailed(
+        f"batch {batch_id!r} of {config.name!r} blocked and kept in {prefix}/: "
+        + "; ".join(checks),
+        batch_id=batch_id,
+        failed_checks=checks,
+        report_key=f"{prefix}/validation_result.json",
+        evidence=result.to_dict(),
+    )
+
+
+def _row_quarantine(
+    frame: pd.DataFrame, masks: dict[tuple[str, str], Any], config: ModelConfig
+) -> tuple[Any, list[str], dict[str, int]]:
+    """The rows to quarantine, each row's reason codes, and counts per reason."""
+    import numpy as np
+
+    selected = np.zeros(len(frame), dtype=bool)
+    reasons = np.full(len(frame), "", dtype=object)
+    counts: dict[str, int] = {}
+    for (check, column), mask in masks.items():
+        if config.validation.severity(check, column) != "quarantine_rows":
+            continue
+        code = f"{check}:{column}"
+        counts[code] = int(mask.sum())
+        selected |= mask
+        reasons[mask] = [f"{r};{code}" if r else code for r in reasons[mask]]
+    return selected, list(reasons), counts
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the severities make of a validation result, before anything is written."""
+
+    status: Status
+    blocking: tuple[str, ...]
+    warnings: tuple[str, ...]
+    selected: Any  # boolean mask of the rows to quarantine
+    reasons: tuple[str, ...]  # per row: ";"-joined reason codes ("" for good rows)
+    counts: dict[str, int]
+
+    @property
+    def quarantined_rows(self) -> int:
+        return int(self.selected.sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "blocking": list(self.blocking),
+            "warnings": list(self.warnings),
+            "quarantined_rows": self.quarantined_rows,
+            "reasons": dict(self.counts),
+        }
+
+
+def decide(
+    frame: pd.DataFrame,
+    result: ValidationResult,
+    spec: SuiteSpec,
+    config: ModelConfig,
+    *,
+    require_target: bool = False,
+) -> Decision:
+    """Apply the configured severities to a validation result and the failing rows."""
+    blocking, warnings = [], []
+    for check in result.failed_checks:
+        severity = config.validation.severity(check.check, check.column)
+        if severity == "block":
+            blocking.append(check.describe())
+        elif severity == "warn":
+            warnings.append(check.describe())
+    masks = row_failures(frame, spec, require_target=require_target) if not blocking else {}
+    selected, reasons, counts = _row_quarantine(frame, masks, config)
+    n_bad, n = int(selected.sum()), len(frame)
+    limit = config.validation.max_quarantined_fraction
+    if n_bad and (n_bad / n > limit or n - n_bad < spec.min_rows):
+        share = f"{n_bad:,} of {n:,} rows ({n_bad / n:.1%}) fail row checks {counts}"
+        blocking.append(
+            f"quarantined_share ({share}, more than the {limit:.0%} allowed)"
+            if n_bad / n > limit
+            else f"row_count ({share}; fewer than {spec.min_rows} left)"
+        )
+    status: Status = "blocked" if blocking else ("rows_quarantined" if n_bad else "accepted")
+    return Decision(status, tuple(blocking), tuple(warnings), selected, tuple(reasons), counts)
 
 
 def validate_batch(
@@ -63,10 +213,10 @@ def validate_batch(
     *,
     require_target: bool = False,
 ) -> BatchValidation:
-    """Read, validate and accept or quarantine one batch.
+    """Read, validate, and accept / partly quarantine / block one batch.
 
     Raises:
-        ValidationFailed: the batch was blocked (and quarantined); carries the evidence.
+        ValidationFailed: the batch was blocked (and quarantined whole); carries the evidence.
     """
     raw = storage.read_bytes(source_key)
     name = PurePosixPath(source_key).name
@@ -74,19 +224,39 @@ def validate_batch(
         frame = read_table(raw, name, time_column=config.data.time_column)
     except InputDataError as exc:
         result = ValidationResult(False, batch_id, 0, (FailedCheck("readable", None, str(exc)),))
-    else:
-        result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
-    if not result.success:
-        prefix = quarantine(storage, config.name, batch_id, source_key, raw, result)
-        checks = [c.describe() for c in result.failed_checks]
-        raise ValidationFailed(
-            f"batch {batch_id!r} of {config.name!r} blocked and kept in {prefix}/: "
-            + "; ".join(checks),
-            batch_id=batch_id,
-            failed_checks=checks,
-            report_key=f"{prefix}/validation_result.json",
-            evidence=result.to_dict(),
-        )
+        raise _block(
+            storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"]
+        ) from None
+    result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
+    decision = decide(frame, result, spec, config, require_target=require_target)
+    if decision.status == "blocked":
+        raise _block(storage, config, batch_id, source_key, raw, result, list(decision.blocking))
+
     key = f"batches/{config.name}/{batch_id}/data.parquet"
-    storage.write_frame(key, frame)
-    return BatchValidation(True, key, result)
+    n, n_bad = len(frame), decision.quarantined_rows
+    if decision.status == "accepted":
+        storage.write_frame(key, frame)
+        return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
+
+    selected = decision.selected
+    prefix = f"quarantine/{config.name}/{batch_id}"
+    bad = frame[selected].copy()
+    bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
+    storage.write_frame(f"{prefix}/rows.parquet", bad)
+    lines = [f"{batch_id}: {n_bad:,} of {n:,} rows quarantined, {n - n_bad:,} accepted"]
+    lines += [f"  - {code}: {count:,} row(s)" for code, count in decision.counts.items()]
+    lines += [f"  warning: {w}" for w in decision.warnings]
+    _write_evidence(
+        storage,
+        prefix,
+        config.name,
+        batch_id,
+        source_key,
+        result,
+        "\n".join(lines),
+        decision.to_dict(),
+    )
+    storage.write_frame(key, frame[~selected].reset_index(drop=True))
+    return BatchValidation(
+        "rows_quarantined", key, result, n, n_bad, decision.counts, decision.warnings, prefix
+    )

@@ -1,0 +1,61 @@
+"""Which rows fail which row-level check, exactly.
+
+Great Expectations reports counts and a capped sample of unexpected values; quarantining
+rows needs every failing row, so the row-level checks of a suite are also evaluated here
+as vectorised masks (one boolean array per check and column).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from retrainer.validation.suite import SuiteSpec
+
+__all__ = ["row_failures"]
+
+
+def row_failures(
+    frame: pd.DataFrame, spec: SuiteSpec, *, require_target: bool = True
+) -> dict[tuple[str, str], np.ndarray]:
+    """Return ``{(check, column): mask}`` for every row-level check with a failing row."""
+    import numpy as np
+    import pandas as pd
+
+    masks: dict[tuple[str, str], np.ndarray] = {}
+    for column in spec.columns:
+        name = column.name
+        if name not in frame.columns:
+            continue  # a missing column is a batch-level failure ("columns")
+        if column.kind == "target" and not require_target and frame[name].isna().all():
+            continue
+        series = frame[name]
+        present = series.notna().to_numpy()
+        if column.kind != "target" or require_target:
+            nulls = ~present
+            if nulls.any() and column.max_null_fraction < 1.0:
+                masks[("nulls", name)] = nulls
+        if column.dtype == "numeric":
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+            not_numbers = np.isnan(numbers) & present
+            if not_numbers.any():
+                masks[("column_type", name)] = not_numbers
+            infinite = np.isinf(numbers)
+            if infinite.any():
+                masks[("finite_values", name)] = infinite
+            with np.errstate(invalid="ignore"):
+                outside = np.zeros(len(frame), dtype=bool)
+                if column.min is not None:
+                    outside |= numbers < column.min
+                if column.max is not None:
+                    outside |= numbers > column.max
+            if outside.any():
+                masks[("range", name)] = outside
+        if column.allowed is not None:
+            unknown = (~series.isin(list(column.allowed))).to_numpy() & present
+            if unknown.any():
+                masks[("domain", name)] = unknown
+    return masks
