@@ -55,6 +55,8 @@ def test_retrain_schedule_is_asset_or_cron_when_a_cron_is_configured(tmp_path) -
         name="rainfall_drift", uri="retrainer://rainfall/drift", group="retrainer"
     )
     assert retrain.params["force"] is False
+    assert retrain.default_args["retries"] == 1  # transient faults only
+    assert build_dags(config_dir)["rainfall_rollback"].default_args["retries"] == 0
 
     plain = build_dags(make_config_dir(tmp_path / "plain"))["rainfall_retrain"]
     assert not isinstance(plain.timetable, AssetOrTimeSchedule)  # drift only

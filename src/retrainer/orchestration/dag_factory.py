@@ -10,6 +10,7 @@ import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
@@ -39,21 +40,27 @@ def config_dir_for(default: str | Path) -> Path:
     return Path(os.environ.get("RETRAINER_CONFIG_DIR") or default).resolve()
 
 
-def _default_args(config: ModelConfig) -> dict[str, object]:
+def _model_dag(config: ModelConfig, kind: str, *, retries: int = 1, **kwargs: Any) -> DAG:
+    """A DAG of one model with the settings all three share."""
     # Retries are for transient faults (a busy store); bad data fails with AirflowFailException.
-    return {"owner": config.owner, "retries": 1, "retry_delay": timedelta(seconds=20)}
-
-
-def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
-    with DAG(
-        dag_id=config.dag_ids["monitor"],
-        description=f"Validate, score and check each new batch of {config.name} for drift",
-        schedule=[model_asset(config.name, "incoming")],
+    default_args = {"owner": config.owner, "retries": retries, "retry_delay": timedelta(seconds=20)}
+    return DAG(
+        dag_id=config.dag_ids[kind],
         start_date=START,
         catchup=False,
         max_active_runs=1,
-        default_args=_default_args(config),
-        tags=["retrainer", config.name, "monitor"],
+        default_args=default_args,
+        tags=["retrainer", config.name, kind],
+        **kwargs,
+    )
+
+
+def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
+    with _model_dag(
+        config,
+        "monitor",
+        description=f"Validate, score and check each new batch of {config.name} for drift",
+        schedule=[model_asset(config.name, "incoming")],
         params={
             "batch_id": Param(
                 None,
@@ -89,15 +96,11 @@ def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
         schedule = AssetOrTimeSchedule(
             timetable=CronTriggerTimetable(config.schedule, timezone="UTC"), assets=drift
         )
-    with DAG(
-        dag_id=config.dag_ids["retrain"],
+    with _model_dag(
+        config,
+        "retrain",
         description=f"Train a challenger for {config.name}, gate it, promote it",
         schedule=schedule,
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=_default_args(config),
-        tags=["retrainer", config.name, "retrain"],
         params={
             "reason": Param(
                 "", type="string", description="Why you retrain (recorded on the version)"
@@ -138,15 +141,12 @@ def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
 
 
 def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
-    with DAG(
-        dag_id=config.dag_ids["rollback"],
+    with _model_dag(
+        config,
+        "rollback",
+        retries=0,
         description=f"Move the {config.name} champion back to an earlier version",
         schedule=None,
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args={"owner": config.owner, "retries": 0},
-        tags=["retrainer", config.name, "rollback"],
         params={
             "target_version": Param(
                 None,
