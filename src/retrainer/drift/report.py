@@ -47,23 +47,26 @@ def _shares(profile: NumericProfile | CategoricalProfile, keys: list[str]) -> li
 
 
 def _svg(labels: list[str], ref: list[float], cur: list[float]) -> str:
-    width, height, pad = 640, 200, 30
+    # Labels are slanted under their bars so that ten or more bins stay readable.
+    width, height, pad, axis = 700, 240, 30, 60
     n = len(labels)
     slot = (width - pad) / n
     top = max([*ref, *cur, 1e-9])
+    base = height - axis
     bars = []
     for i, (label, a, b) in enumerate(zip(labels, ref, cur, strict=True)):
         x = pad + i * slot
         for j, (value, colour) in enumerate(((a, "#90a4ae"), (b, "#e53935"))):
-            h = (height - 40) * value / top
+            h = (base - 10) * value / top
             bars.append(
-                f'<rect x="{x + 2 + j * (slot - 4) / 2:.1f}" y="{height - 25 - h:.1f}" '
+                f'<rect x="{x + 2 + j * (slot - 4) / 2:.1f}" y="{base - h:.1f}" '
                 f'width="{(slot - 4) / 2:.1f}" height="{h:.1f}" fill="{colour}">'
                 f"<title>{escape(label)}: {value:.1%}</title></rect>"
             )
+        cx = x + slot / 2
         bars.append(
-            f'<text x="{x + slot / 2:.1f}" y="{height - 10}" font-size="9" '
-            f'text-anchor="middle">{escape(label[:12])}</text>'
+            f'<text x="{cx:.1f}" y="{base + 12}" font-size="10" text-anchor="end" '
+            f'transform="rotate(-35 {cx:.1f} {base + 12})">{escape(label[:18])}</text>'
         )
     return (
         f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" '
