@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from retrainer.errors import BucketNotFound, ObjectNotFound, StorageError
 
@@ -25,9 +26,31 @@ __all__ = ["LocalStorage", "S3Storage", "Storage", "open_storage"]
 
 def _clean_key(key: str) -> str:
     parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or ".." in parts:
+    # An empty key, "." or "./" would name the lake root itself, not an object.
+    if not parts or key.startswith("/") or ".." in parts:
         raise StorageError(f"invalid lake key {key!r}: keys are relative and may not contain '..'")
     return str(PurePosixPath(*parts))
+
+
+def _clean_prefix(prefix: str) -> str:
+    """A listing prefix: "" (everything) or a clean key, keeping a trailing "/"."""
+    if not prefix:
+        return ""
+    cleaned = _clean_key(prefix)
+    return f"{cleaned}/" if prefix.endswith("/") else cleaned
+
+
+def _new_file_mode() -> int:
+    """rw for whoever the umask allows: tempfile.mkstemp would leave lake files at 0600."""
+    try:  # Linux reports the umask without changing it (os.umask is process-wide).
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 class Storage(Protocol):
@@ -73,6 +96,7 @@ class LocalStorage(_FrameMixin):
     def __init__(self, root: str | Path) -> None:
         self.path = Path(root).expanduser().resolve()
         self.root = self.path.as_uri()
+        self._file_mode = _new_file_mode()
 
     def _path(self, key: str) -> Path:
         return self.path / _clean_key(key)
@@ -85,6 +109,7 @@ class LocalStorage(_FrameMixin):
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(tmp, self._file_mode)  # mkstemp makes 0600; others must read the lake
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -103,18 +128,25 @@ class LocalStorage(_FrameMixin):
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> list[str]:
-        base = self.path / prefix if prefix else self.path
-        if base.is_file():
-            return [prefix]
-        start = base if base.is_dir() else base.parent
+        """Keys starting with ``prefix`` as a plain string, as S3 lists them.
+
+        ``"batches/"`` is everything under that folder; ``"batches"`` also matches
+        ``batches2/...`` and a key named ``batches``.
+        """
+        prefix = _clean_prefix(prefix)
+        folder, _, stem = prefix.rpartition("/")
+        start = self.path / folder if folder else self.path
         if not start.is_dir():
             return []
-        keys = []
-        for path in start.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                key = path.relative_to(self.path).as_posix()
-                if key.startswith(prefix):
-                    keys.append(key)
+        keys: list[str] = []
+        for entry in start.iterdir():
+            if not entry.name.startswith(stem):
+                continue
+            paths = entry.rglob("*") if entry.is_dir() else [entry]
+            for path in paths:
+                # Dot files are the half-written temporaries of write_bytes.
+                if path.is_file() and not path.name.startswith("."):
+                    keys.append(path.relative_to(self.path).as_posix())
         return sorted(keys)
 
     def uri(self, key: str) -> str:
@@ -189,12 +221,16 @@ class S3Storage(_FrameMixin):
 
     def list(self, prefix: str = "") -> list[str]:
         self._check_bucket()
-        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
-        strip = len(self.prefix) + 1 if self.prefix else 0
+        # _clean_prefix keeps a trailing "/", so "batches/" does not also list "batches2/...".
+        prefix = _clean_prefix(prefix)
+        base = f"{self.prefix}/" if self.prefix else ""
         keys: list[str] = []
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base + prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(base) :]
+                if key and not key.endswith("/"):  # skip folder markers other tools leave
+                    keys.append(key)
         return sorted(keys)
 
     def uri(self, key: str) -> str:
@@ -209,7 +245,13 @@ def open_storage(root: str, *, endpoint_url: str | None = None) -> LocalStorage 
             raise StorageError(f"storage root {root!r} names no bucket")
         return S3Storage(parsed.netloc, parsed.path, endpoint_url=endpoint_url)
     if parsed.scheme == "file":
-        return LocalStorage(parsed.path)
+        if parsed.netloc not in {"", "localhost"}:
+            raise StorageError(
+                f"storage root {root!r} names host {parsed.netloc!r}: "
+                "a file:// root is a local absolute path (file:///path/to/lake)"
+            )
+        # LocalStorage.root is Path.as_uri(), which percent-encodes (a space is %20).
+        return LocalStorage(url2pathname(parsed.path))
     if parsed.scheme in {"", None} or len(parsed.scheme) == 1:  # plain path (or C:\ style)
         return LocalStorage(root)
     raise StorageError(f"unsupported storage root {root!r}: use a folder, file:// or s3://")

@@ -3,55 +3,143 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
 
-from retrainer.errors import BucketNotFound, ObjectNotFound
+from retrainer.errors import BucketNotFound, ObjectNotFound, StorageError
 from retrainer.storage import S3Storage, open_storage
+
+if TYPE_CHECKING:  # the fixture's type only; pytest imports conftest itself
+    from .conftest import S3Server
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
-def bucket(moto_s3) -> str:  # type: ignore[no-untyped-def]
-    name = f"lake-{uuid.uuid4().hex[:8]}"
+def bucket(moto_s3: S3Server) -> str:
+    """A fresh, empty bucket per test (the server lives for the whole session)."""
+    name = f"lake-{uuid.uuid4().hex[:12]}"
     moto_s3.client().create_bucket(Bucket=name)
     return name
 
 
-def test_write_read_list_exists(moto_s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    lake = S3Storage(bucket, "", endpoint_url=moto_s3.endpoint_url)
+def _raw_keys(moto_s3: S3Server, bucket: str) -> list[str]:
+    response = moto_s3.client().list_objects_v2(Bucket=bucket)
+    return sorted(item["Key"] for item in response.get("Contents", []))
+
+
+def test_write_read_list_exists(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, endpoint_url=moto_s3.endpoint_url)
+    assert lake.root == f"s3://{bucket}"
     assert lake.write_bytes("incoming/m/b1.csv", b"a\n1\n") == f"s3://{bucket}/incoming/m/b1.csv"
     lake.write_bytes("incoming/m/b2.csv", b"a\n2\n")
+    lake.write_bytes("incoming/m2/b1.csv", b"a\n3\n")
+
     assert lake.read_bytes("incoming/m/b1.csv") == b"a\n1\n"
-    assert lake.exists("incoming/m/b2.csv") and not lake.exists("incoming/m/b3.csv")
+    assert lake.exists("incoming/m/b2.csv")
+    assert not lake.exists("incoming/m/b3.csv")
+    assert not lake.exists("incoming/m")  # a "folder" is not an object
+
+    assert lake.list() == ["incoming/m/b1.csv", "incoming/m/b2.csv", "incoming/m2/b1.csv"]
+    # A trailing "/" limits the listing to that folder; without it the prefix is a string.
     assert lake.list("incoming/m/") == ["incoming/m/b1.csv", "incoming/m/b2.csv"]
+    assert lake.list("incoming/m") == lake.list()
+    assert lake.list("incoming/m/b2") == ["incoming/m/b2.csv"]
+    assert lake.list("nothing/") == []
 
 
-def test_rerun_overwrites_instead_of_duplicating(moto_s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    lake = S3Storage(bucket, "", endpoint_url=moto_s3.endpoint_url)
+def test_rerun_overwrites_instead_of_duplicating(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, endpoint_url=moto_s3.endpoint_url)
     lake.write_json("reports/m/b/drift.json", {"run": 1})
     lake.write_json("reports/m/b/drift.json", {"run": 2})
+
     assert lake.list("reports/") == ["reports/m/b/drift.json"]
     assert lake.read_json("reports/m/b/drift.json") == {"run": 2}
-    versions = moto_s3.client().list_objects_v2(Bucket=bucket)["KeyCount"]
-    assert versions == 1
+    assert _raw_keys(moto_s3, bucket) == ["reports/m/b/drift.json"]
 
 
-def test_prefix_keeps_keys_relative_and_frames_round_trip(moto_s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    lake = open_storage(f"s3://{bucket}/team/lake", endpoint_url=moto_s3.endpoint_url)
-    frame = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
-    uri = lake.write_frame("batches/m/b/data.parquet", frame)
-    assert uri == f"s3://{bucket}/team/lake/batches/m/b/data.parquet"
-    assert lake.list() == ["batches/m/b/data.parquet"]
+def test_frames_and_json_round_trip(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, endpoint_url=moto_s3.endpoint_url)
+    frame = pd.DataFrame({"x": [1.0, 2.5, None], "n": [1, 2, 3], "s": ["a", "b", None]})
+    lake.write_frame("batches/m/b/data.parquet", frame)
     pd.testing.assert_frame_equal(lake.read_frame("batches/m/b/data.parquet"), frame)
-    raw = moto_s3.client().list_objects_v2(Bucket=bucket)["Contents"]
-    assert [o["Key"] for o in raw] == ["team/lake/batches/m/b/data.parquet"]
+
+    payload = {"model": "m", "psi": {"x": 0.12}, "columns": ["x", "n"], "ok": True}
+    lake.write_json("reports/m/b/drift.json", payload)
+    assert lake.read_json("reports/m/b/drift.json") == payload
 
 
-def test_missing_key_and_missing_bucket_are_clear(moto_s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ObjectNotFound, match=f"s3://{bucket}/nope.csv"):
-        S3Storage(bucket, "", endpoint_url=moto_s3.endpoint_url).read_bytes("nope.csv")
-    with pytest.raises(BucketNotFound, match="no-such-bucket"):
-        S3Storage("no-such-bucket", "", endpoint_url=moto_s3.endpoint_url).write_bytes("k", b"x")
+def test_prefix_keeps_keys_relative(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, "/some/prefix/", endpoint_url=moto_s3.endpoint_url)
+    assert lake.root == f"s3://{bucket}/some/prefix"
+    uri = lake.write_bytes("batches/m/b/data.parquet", b"x")
+    assert uri == f"s3://{bucket}/some/prefix/batches/m/b/data.parquet"
+    # An object beside the prefix (a sibling whose name merely starts the same) is not ours.
+    moto_s3.client().put_object(Bucket=bucket, Key="some/prefix-other/k", Body=b"y")
+    moto_s3.client().put_object(Bucket=bucket, Key="elsewhere/k", Body=b"z")
+
+    assert lake.list() == ["batches/m/b/data.parquet"]
+    assert lake.list("batches/") == ["batches/m/b/data.parquet"]
+    assert lake.read_bytes("batches/m/b/data.parquet") == b"x"
+    assert lake.exists("batches/m/b/data.parquet")
+    assert not lake.exists("k")
+    assert _raw_keys(moto_s3, bucket) == [
+        "elsewhere/k",
+        "some/prefix-other/k",
+        "some/prefix/batches/m/b/data.parquet",
+    ]
+
+
+def test_missing_key_raises_object_not_found(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, "pre", endpoint_url=moto_s3.endpoint_url)
+    with pytest.raises(ObjectNotFound, match=f"s3://{bucket}/pre/incoming/m/nope.csv"):
+        lake.read_bytes("incoming/m/nope.csv")
+    with pytest.raises(ObjectNotFound):
+        lake.read_frame("batches/m/nope/data.parquet")
+
+
+def test_missing_bucket_raises_bucket_not_found(moto_s3: S3Server) -> None:
+    missing = f"no-such-bucket-{uuid.uuid4().hex[:8]}"
+    lake = S3Storage(missing, "lake", endpoint_url=moto_s3.endpoint_url)
+    for action in (
+        lambda: lake.write_bytes("k", b"x"),
+        lambda: lake.read_bytes("k"),
+        lambda: lake.exists("k"),
+        lambda: lake.list(),
+    ):
+        with pytest.raises(BucketNotFound, match=missing) as info:
+            action()
+        assert isinstance(info.value, StorageError)
+    # Failing is all it does: no bucket is created on the way.
+    names = [b["Name"] for b in moto_s3.client().list_buckets().get("Buckets", [])]
+    assert missing not in names
+
+
+def test_invalid_keys_are_refused_before_any_request(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, "lake", endpoint_url=moto_s3.endpoint_url)
+    for key in ("../escape", "/abs", "a/../../b", ""):
+        with pytest.raises(StorageError, match="invalid lake key"):
+            lake.write_bytes(key, b"x")
+    assert _raw_keys(moto_s3, bucket) == []
+
+
+def test_open_storage_s3_root(moto_s3: S3Server, bucket: str) -> None:
+    lake = open_storage(f"s3://{bucket}/team/lake", endpoint_url=moto_s3.endpoint_url)
+    assert isinstance(lake, S3Storage)
+    assert (lake.bucket, lake.prefix, lake.root) == (
+        bucket,
+        "team/lake",
+        f"s3://{bucket}/team/lake",
+    )
+
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
+    assert lake.write_frame("batches/m/b/data.parquet", frame) == (
+        f"s3://{bucket}/team/lake/batches/m/b/data.parquet"
+    )
+    # A second handle on the same root sees the same objects.
+    again = open_storage(f"s3://{bucket}/team/lake/", endpoint_url=moto_s3.endpoint_url)
+    assert again.list() == ["batches/m/b/data.parquet"]
+    pd.testing.assert_frame_equal(again.read_frame("batches/m/b/data.parquet"), frame)
+    assert _raw_keys(moto_s3, bucket) == ["team/lake/batches/m/b/data.parquet"]
