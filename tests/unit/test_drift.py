@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from retrainer.config import DriftConfig
 from retrainer.drift import (
     UNSEEN,
     DriftResult,
+    NumericProfile,
     Profile,
     build_reference_profile,
     detect_drift,
@@ -30,12 +32,18 @@ def test_psi_matches_hand_computed_value() -> None:
     q = np.array([0.3, 0.3, 0.4])
     expected = float(np.sum((q - p) * np.log(q / p)))
     assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(expected, rel=1e-12)
-    assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(0.2407, abs=1e-4)
+    # By hand: (0.3-0.5) ln(0.3/0.5) + 0 + (0.4-0.2) ln(0.4/0.2) = 0.2 ln(10/3) = 0.240795
+    assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(0.2 * math.log(10 / 3), rel=1e-12)
+    assert psi([50, 30, 20], [30, 30, 40]) == pytest.approx(0.240795, abs=1e-6)
     assert psi([10, 10], [10, 10]) == 0.0
 
 
 def test_psi_is_finite_with_empty_bins() -> None:
     value = psi([100, 0], [50, 50])
+    # epsilon clipping: p = (1 - 1e-4, 1e-4) / (1 + 1e-4), q = (0.5, 0.5).
+    p = np.array([1.0, 1e-4]) / 1.0001
+    q = np.array([0.5, 0.5])
+    assert value == pytest.approx(float(np.sum((q - p) * np.log(q / p))), rel=1e-12)
     assert math.isfinite(value) and value > 1
 
 
@@ -43,6 +51,10 @@ def test_jensen_shannon_equals_scipy() -> None:
     rng = np.random.default_rng(7)
     a, b = rng.integers(0, 100, 12), rng.integers(0, 100, 12)
     assert jensen_shannon(a, b) == pytest.approx(jensenshannon(a / a.sum(), b / b.sum()), 1e-12)
+    # Empty bins stay finite and still agree with scipy.
+    c, d = np.array([5, 0, 3, 2]), np.array([0, 4, 4, 2])
+    assert jensen_shannon(c, d) == pytest.approx(jensenshannon(c / 10, d / 10), 1e-12)
+    assert jensen_shannon(c, c) == 0.0
 
 
 def _frame(seed: int, shift: float = 0.0, n: int = 5000) -> pd.DataFrame:
@@ -66,7 +78,9 @@ def test_shifted_feature_drifts_and_same_distribution_does_not() -> None:
     assert shifted.drift
     assert [f.feature for f in shifted.drifted_features] == ["x"]
     assert shifted.features[0].value == pytest.approx(0.85, abs=0.1)  # ~N(0,1) vs N(1,1)
-    assert "x (PSI" in shifted.explanation
+    assert shifted.explanation.startswith("drift: x (PSI 0.")
+    assert "drifted; importance-weighted share 0.33 >= 0.30" in shifted.explanation
+    assert shifted.drift_score == pytest.approx(1 / 3, abs=1e-6)  # no importances: equal
 
 
 def test_importance_decides_the_verdict() -> None:
@@ -79,6 +93,18 @@ def test_importance_decides_the_verdict() -> None:
     assert "carry only 0.01" in quiet.explanation
     negative = detect_drift(reference, batch, config, {"x": -0.2, "y": 0.5})
     assert not negative.drift  # negative permutation importance counts as zero
+    assert {f.feature: f.importance for f in negative.features} == {"x": 0.0, "y": 1.0}
+    unusable = detect_drift(reference, batch, config, {"x": -0.2, "y": float("nan")})
+    assert unusable.drift and unusable.drift_score == 0.5  # nothing positive: equal weights
+
+
+def test_per_feature_threshold_overrides_the_default() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], [])
+    batch = _frame(1, shift=1.0)
+    config = DriftConfig(threshold=0.25, drift_share=0.3, feature_thresholds={"x": 2.0})
+    result = detect_drift(reference, batch, config)
+    x = next(f for f in result.features if f.feature == "x")
+    assert x.threshold == 2.0 and not x.drifted and not result.drift
 
 
 def test_merge_of_two_halves_equals_the_whole() -> None:
@@ -92,7 +118,40 @@ def test_merge_of_two_halves_equals_the_whole() -> None:
     assert merged.features["c"].counts == whole.features["c"].counts
     assert merged.features["x"].mean == pytest.approx(whole.features["x"].mean)
     assert merged.features["x"].std == pytest.approx(whole.features["x"].std)
+    assert merged.features["x"].std == pytest.approx(batch["x"].std(), rel=1e-9)
     assert merged.row_count == whole.row_count
+    # An empty chunk, even after a JSON round trip, merges as a no-op.
+    empty = Profile.from_json(profile_batch(batch.iloc[:0], reference).to_json())
+    assert whole.merge(empty) == whole
+    assert empty.merge(whole) == whole
+
+
+def test_detect_accepts_merged_profiles_and_rejects_other_bins() -> None:
+    reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
+    batch = _frame(1, shift=1.0)
+    chunks = [profile_batch(batch.iloc[i : i + 1000], reference) for i in range(0, 5000, 1000)]
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged.merge(chunk)
+    assert detect_drift(reference, merged, DriftConfig()) == detect_drift(
+        reference, batch, DriftConfig()
+    )
+    other_bins = build_reference_profile(batch, ["x", "y"], ["c"])
+    with pytest.raises(ValueError, match="reference's bins"):
+        detect_drift(reference, other_bins, DriftConfig())
+    with pytest.raises(ValueError, match="different bins"):
+        reference.merge(other_bins)
+
+
+def test_reference_edges_are_interior_quantiles_without_ties() -> None:
+    frame = pd.DataFrame({"x": np.arange(1000.0), "t": [0.0] * 700 + [1.0] * 300})
+    profile = build_reference_profile(frame, ["x", "t"], [], bins=4)
+    x, t = profile.features["x"], profile.features["t"]
+    assert isinstance(x, NumericProfile) and isinstance(t, NumericProfile)
+    assert x.edges == (249.75, 499.5, 749.25)
+    assert x.counts == (250, 250, 250, 250)
+    assert t.edges == (0.0, 1.0)  # quantiles 0, 0, 1 collapse into two edges
+    assert t.counts == (700, 300, 0)
 
 
 def test_missing_inf_and_unseen_are_counted_not_dropped() -> None:
@@ -104,15 +163,27 @@ def test_missing_inf_and_unseen_are_counted_not_dropped() -> None:
     assert x.counts[0] == 1 and x.counts[-1] == 1  # -inf and +inf in the outer bins
     c = profile.features["c"]
     assert c.counts[UNSEEN] == 1 and c.missing == 1
+    assert sum(x.counts) + x.missing == 4 and x.count == 1  # moments of finite values only
+    assert x.mean == 0.0
     result = detect_drift(reference, batch, DriftConfig())
     x_drift = next(f for f in result.features if f.feature == "x")
     assert x_drift.current_missing_rate == 0.25
+
+
+def test_integer_categories_survive_a_float_column() -> None:
+    reference = build_reference_profile(pd.DataFrame({"k": [1, 2, 2, 3]}), [], ["k"])
+    batch = pd.DataFrame({"k": [1.0, 2.0, np.nan, 4.0]})  # an int column with a NaN
+    counts = profile_batch(batch, reference).features["k"].counts
+    assert counts == {"1": 1, "2": 1, "3": 0, UNSEEN: 1}
 
 
 def test_profile_json_round_trip() -> None:
     reference = build_reference_profile(_frame(0), ["x", "y"], ["c"])
     again = Profile.from_json(reference.to_json())
     assert again == reference
+    assert again.to_json() == reference.to_json()
+    batch = profile_batch(pd.DataFrame({"x": [np.nan], "y": [np.inf], "c": ["q"]}), reference)
+    assert Profile.from_json(batch.to_json()) == batch  # no NaN/inf in the JSON
     result = detect_drift(reference, _frame(1, 1.0), DriftConfig())
     assert DriftResult.from_dict(result.to_dict()) == result
 
@@ -125,9 +196,27 @@ def test_report_names_each_drifted_feature() -> None:
     result = detect_drift(reference, current, DriftConfig())
     html = render_html(result, reference, current, title="t")
     assert "DRIFT" in html and "<svg" in html
+    assert {f.feature for f in result.drifted_features} == {"x", "c"}
     for feature in result.drifted_features:
         assert f"<h3>{feature.feature}:" in html
-    assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "http" not in html and "<script" not in html
+    table = html[html.index("<table>") : html.index("</table>")]
+    assert table.index(">x<") < table.index(">y<")  # sorted by effect
+
+
+def test_report_is_fast_and_labels_large_values_distinctly() -> None:
+    rng = np.random.default_rng(0)
+    names = [f"f{i}" for i in range(8)]
+    ref_frame = pd.DataFrame({n: rng.normal(1013.0, 2.0, 5000) for n in names})
+    batch = pd.DataFrame({n: rng.normal(1016.0, 2.0, 5000) for n in names})
+    reference = build_reference_profile(ref_frame, names, [])
+    current = profile_batch(batch, reference)
+    result = detect_drift(reference, current, DriftConfig())
+    assert len(result.drifted_features) == 8
+    start = time.perf_counter()
+    html = render_html(result, reference, current, title="pressure")
+    assert time.perf_counter() - start < 0.5
+    assert "1e+03" not in html and html.count("<svg") == 8
 
 
 def test_rainfall_break_is_seen_and_earlier_input_drift_is_not(rainfall_periods) -> None:  # type: ignore[no-untyped-def]

@@ -29,11 +29,22 @@ UNSEEN = "__unseen__"
 
 @dataclass(frozen=True)
 class NumericProfile:
-    """Counts on fixed bins plus moments.
+    """Counts on fixed bins plus exactly mergeable moments.
 
     ``edges`` are interior edges only: bin 0 is ``(-inf, e0]``, bin i is ``(e(i-1), ei]``
-    and the last bin is ``(e(k-1), +inf)``, so values outside the reference range land in
-    the outer bins instead of being lost.
+    and the last bin is ``(e(k-1), +inf)``, so values outside the reference range
+    (including +/-inf) land in the outer bins instead of being lost.
+
+    ``counts`` cover every non-missing value and ``missing`` the NaN/None ones. The
+    moments (``count``, ``total``, ``total_sq``, ``min``, ``max``) cover the finite values
+    only, so an infinity is binned without turning the mean into inf. An empty profile has
+    ``min = +inf`` and ``max = -inf``, the identities of min and max, so merging it is a
+    no-op.
+
+    Notes:
+        Sums rather than means are kept so that merging is addition: with
+        :math:`S = \\sum x` and :math:`Q = \\sum x^2` over :math:`n` finite values,
+        :math:`\\bar x = S / n` and :math:`s^2 = (Q - S^2 / n) / (n - 1)`.
     """
 
     edges: tuple[float, ...]
@@ -95,8 +106,8 @@ class NumericProfile:
             int(data["count"]),
             float(data["total"]),
             float(data["total_sq"]),
-            _float(data["min"]),
-            _float(data["max"]),
+            _float(data["min"], math.inf),
+            _float(data["max"], -math.inf),
         )
 
 
@@ -132,10 +143,13 @@ FeatureProfile = NumericProfile | CategoricalProfile
 
 @dataclass(frozen=True)
 class Profile:
+    """Per-feature profiles of one data set (a reference, a batch or a chunk of one)."""
+
     features: dict[str, FeatureProfile] = field(default_factory=dict)
     row_count: int = 0
 
     def merge(self, other: Profile) -> Profile:
+        """Add two partial profiles on the same bins: the profile of the union of their rows."""
         if set(self.features) != set(other.features):
             raise ValueError("cannot merge profiles of different feature sets")
         merged = {name: _merge(self.features[name], other.features[name]) for name in self.features}
@@ -158,7 +172,7 @@ class Profile:
         return cls(features, int(data["row_count"]))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return json.dumps(self.to_dict(), sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> Profile:
@@ -177,8 +191,9 @@ def _json_float(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _float(value: Any, empty: float) -> float:
+    # JSON has no infinities: None stands for the +/-inf of an empty profile.
+    return empty if value is None else float(value)
 
 
 def _numeric(values: Any, edges: tuple[float, ...]) -> NumericProfile:
@@ -188,7 +203,7 @@ def _numeric(values: Any, edges: tuple[float, ...]) -> NumericProfile:
     nan = np.isnan(array)
     present = array[~nan]
     # side="left": a value equal to an edge belongs to the bin that edge closes.
-    bins = np.searchsorted(np.asarray(edges), present, side="left")
+    bins = np.searchsorted(np.asarray(edges, dtype="float64"), present, side="left")
     counts = np.bincount(bins, minlength=len(edges) + 1)
     finite = present[np.isfinite(present)]
     return NumericProfile(
@@ -203,46 +218,60 @@ def _numeric(values: Any, edges: tuple[float, ...]) -> NumericProfile:
     )
 
 
+def _category(value: Any) -> str:
+    # An int column turns float as soon as it holds a NaN: 1, 1.0 and "1" are one category.
+    if isinstance(value, float) and value.is_integer():  # np.float64 is a float too
+        return str(int(value))
+    return str(value)
+
+
 def _categorical(values: Any, known: set[str] | None) -> CategoricalProfile:
     import pandas as pd
 
     series = pd.Series(values)
     missing = int(series.isna().sum())
-    counts = {str(k): int(v) for k, v in series.dropna().astype(str).value_counts().items()}
+    counts: dict[str, int] = {}
+    # Count the raw values first: converting only the distinct keys to str is far cheaper.
+    for key, value in series.value_counts(dropna=True, sort=False).items():
+        if value:
+            counts[_category(key)] = counts.get(_category(key), 0) + int(value)
     if known is not None:
-        folded = {k: 0 for k in known}
-        unseen = 0
+        folded = dict.fromkeys(known, 0)
+        folded[UNSEEN] = 0
         for key, value in counts.items():
-            if key in known:
-                folded[key] = value
-            else:
-                unseen += value
-        folded[UNSEEN] = unseen
+            folded[key if key in known else UNSEEN] += value
         counts = folded
     return CategoricalProfile(counts, missing)
 
 
 def _numeric_values(frame: pd.DataFrame, name: str) -> Any:
+    import numpy as np
     import pandas as pd
 
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
+    # Unparseable text becomes NaN and so counts as missing (validation reports the type).
+    numbers = pd.to_numeric(frame[name], errors="coerce")
+    return numbers.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def build_reference_profile(
     frame: pd.DataFrame, numeric: list[str], categorical: list[str], bins: int = 10
 ) -> Profile:
-    """Profile the training data: quantile bins for numeric features, category counts."""
+    """Profile the training data: quantile bins for numeric features, category counts.
+
+    Numeric edges are the quantiles ``1/bins, ..., (bins-1)/bins`` of the finite values.
+    Tied quantiles (a feature with few distinct values) collapse into one edge, so such a
+    feature gets fewer bins rather than empty ones.
+    """
     import numpy as np
 
     features: dict[str, FeatureProfile] = {}
     for name in numeric:
         values = _numeric_values(frame, name)
         finite = values[np.isfinite(values)]
+        edges: tuple[float, ...] = ()
         if finite.size:
             quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
-            edges = tuple(float(e) for e in np.unique(quantiles))  # ties collapse
-        else:
-            edges = ()
+            edges = tuple(float(e) for e in np.unique(quantiles))
         features[name] = _numeric(values, edges)
     for name in categorical:
         features[name] = _categorical(frame[name], None)
@@ -250,9 +279,12 @@ def build_reference_profile(
 
 
 def profile_batch(frame: pd.DataFrame, reference: Profile) -> Profile:
-    """Profile a batch on the reference's bins and categories.
+    """Profile a batch (or a chunk of one) on the reference's bins and categories.
 
-    A feature missing from the batch counts as all-missing rather than being skipped.
+    NaN and None count as missing; +/-inf land in the outer bins; categories the reference
+    never saw are counted in :data:`UNSEEN`. A feature absent from the batch counts as
+    all-missing rather than being skipped. Profiles of chunks merge with
+    :meth:`Profile.merge`.
     """
     import numpy as np
 

@@ -25,14 +25,24 @@ text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
 """
 
 
+def _edge_texts(edges: tuple[float, ...]) -> list[str]:
+    # The fewest significant digits that still tell neighbouring edges apart (1013.2 vs
+    # 1013.7 must not both print as 1e+03).
+    for digits in range(2, 10):
+        texts = [f"{e:.{digits}g}" for e in edges]
+        if len(set(texts)) == len(texts):
+            return texts
+    return [repr(e) for e in edges]
+
+
 def _labels(profile: NumericProfile | CategoricalProfile, keys: list[str]) -> list[str]:
     if isinstance(profile, NumericProfile):
-        edges = profile.edges
-        if not edges:
+        if not profile.edges:
             return ["all", "missing"]
-        labels = [f"≤{edges[0]:.2g}"]
-        labels += [f"{a:.2g}…{b:.2g}" for a, b in itertools.pairwise(edges)]
-        labels.append(f">{edges[-1]:.2g}")
+        edges = _edge_texts(profile.edges)
+        labels = [f"≤{edges[0]}"]
+        labels += [f"{a}…{b}" for a, b in itertools.pairwise(edges)]
+        labels.append(f">{edges[-1]}")
         return [*labels, "missing"]
     return [*keys, "missing"]
 
@@ -69,13 +79,18 @@ def _svg(labels: list[str], ref: list[float], cur: list[float]) -> str:
             f'transform="rotate(-35 {cx:.1f} {base + 12})">{escape(label[:18])}</text>'
         )
     return (
-        f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" '
-        f'role="img">{"".join(bars)}</svg>'
+        # Inline SVG in HTML needs no xmlns: the page holds no URL at all.
+        f'<svg width="{width}" height="{height}" role="img">{"".join(bars)}</svg>'
     )
 
 
 def render_html(result: DriftResult, reference: Profile, current: Profile, *, title: str) -> str:
-    """Render the report for one batch."""
+    """Render the drift report of one batch as a self-contained HTML page.
+
+    The verdict and its explanation come first, then every feature sorted by its
+    statistic, then a bar chart of reference vs batch bin proportions for each drifted
+    feature (inline SVG: no scripts, no external resources).
+    """
     verdict = (
         '<span class="drift">DRIFT</span>' if result.drift else '<span class="ok">no drift</span>'
     )
@@ -86,6 +101,7 @@ def render_html(result: DriftResult, reference: Profile, current: Profile, *, ti
         f"<td>{f.reference_missing_rate:.1%}</td><td>{f.current_missing_rate:.1%}</td></tr>"
         for f in result.features
     )
+    statistic = result.features[0].statistic.upper() if result.features else "statistic"
     plots = []
     for f in result.drifted_features:
         ref, cur = reference.features[f.feature], current.features[f.feature]
@@ -103,8 +119,8 @@ def render_html(result: DriftResult, reference: Profile, current: Profile, *, ti
 <p>Verdict: {verdict}. {escape(result.explanation)}</p>
 <p>{result.row_count:,} rows; importance-weighted drifted share {result.drift_score:.2f}
 (threshold {result.threshold_share:.2f}).</p>
-<table><tr><th>feature</th><th>kind</th><th>statistic</th><th>threshold</th><th>drifted</th>
-<th>importance</th><th>missing (reference)</th><th>missing (batch)</th></tr>{rows}</table>
+<table><tr><th>feature</th><th>kind</th><th>{statistic}</th><th>threshold</th><th>drifted</th>
+<th>importance weight</th><th>missing (reference)</th><th>missing (batch)</th></tr>{rows}</table>
 <div class="legend"><span style="background:#90a4ae"></span>reference (training data)
 <span style="background:#e53935"></span>this batch</div>
 {"".join(plots) or "<p>No feature drifted.</p>"}
