@@ -140,45 +140,130 @@ def _champion_run(settings: Settings, model: str) -> str | None:
     return None if champion is None else str(champion.run_id)
 
 
+def _checks_payload(result: Any, config: Any) -> list[dict[str, Any]]:
+    return [
+        c.__dict__
+        | {"examples": list(c.examples), "severity": config.validation.severity(c.check, c.column)}
+        for c in result.failed_checks
+    ]
+
+
+def _unreadable(model: str, file: Path, exc: Exception) -> None:
+    """Say on stdout (JSON) and stderr why the input could not be read; exit 2."""
+    typer.echo(
+        json.dumps({"model": model, "file": str(file), "outcome": "unreadable", "error": str(exc)})
+    )
+    _fail(exc)
+
+
 @app.command()
-def validate(model: str, file: Path, config_dir: ConfigDir = None) -> None:
+def validate(
+    model: str,
+    file: Path,
+    labels: Annotated[
+        bool, typer.Option("--labels", help="FILE holds labels (join key + target)")
+    ] = False,
+    config_dir: ConfigDir = None,
+) -> None:
     """Validate a CSV/Parquet file as the monitor would; print the outcome as JSON.
 
     Uses the champion's suite (learned from its training data), or the schema from the
     model config when there is no champion yet. Exit 0 accepted, 1 blocked or rows
-    quarantined, 2 the file or config could not be read.
+    quarantined, 2 the file or config could not be read. Nothing is written.
     """
     from retrainer.config import load_model_config
     from retrainer.monitoring import load_suite_spec
-    from retrainer.validation import decide, validate_frame
+    from retrainer.tables import read_table
+    from retrainer.validation import decide, labels_spec, validate_frame
 
     try:
         settings = _settings(config_dir)
         config = load_model_config(settings.models_dir / f"{model}.yaml")
         run_id = _champion_run(settings, model)
         spec = load_suite_spec(config, run_id)
+        if labels:
+            spec = labels_spec(spec, config)
     except RetrainerError as exc:
         _fail(exc)
         return
-    frame = _read_input(file, config.data.time_column)
-    result = validate_frame(frame, spec, name=file.name, require_target=False)
-    decision = decide(frame, result, spec, config)
-    checks = [
-        c.__dict__
-        | {"examples": list(c.examples), "severity": config.validation.severity(c.check, c.column)}
-        for c in result.failed_checks
-    ]
+    try:
+        frame = read_table(file.read_bytes(), file.name, time_column=config.data.time_column)
+    except (RetrainerError, OSError) as exc:
+        _unreadable(model, file, exc)
+        return
+    result = validate_frame(frame, spec, name=file.name, require_target=labels)
+    decision = decide(frame, result, spec, config, require_target=labels)
     payload = {
         "model": model,
         "file": str(file),
+        "kind": "labels" if labels else "batch",
         "outcome": decision.status,
         "suite": "champion" if run_id else "config schema (no champion yet)",
         "rows": result.row_count,
         **decision.to_dict(),
-        "failed_checks": checks,
+        "failed_checks": _checks_payload(result, config),
     }
     typer.echo(json.dumps(payload, indent=2, default=str))
     raise typer.Exit(0 if decision.status == "accepted" else 1)
+
+
+@app.command("land-labels")
+def land_labels(
+    model: str,
+    file: Path,
+    batch_id: Annotated[str | None, typer.Option(help="Default: the file name")] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Land a labels file: keep the original, validate it, accept or quarantine it.
+
+    The original goes to incoming/<model>/labels/, accepted labels to labels/<model>/, and
+    anything rejected to quarantine/<model>/labels-<batch>/. Prints the outcome as JSON;
+    exit 0 accepted, 1 blocked or rows quarantined, 2 unreadable config or missing file.
+    """
+    from retrainer.config import load_model_config
+    from retrainer.errors import ValidationFailed
+    from retrainer.monitoring import land_file, load_suite_spec
+    from retrainer.storage import open_storage
+    from retrainer.validation import validate_labels
+
+    batch = batch_id or file.stem
+    try:
+        settings = _settings(config_dir)
+        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        spec = load_suite_spec(config, _champion_run(settings, model))
+        key = land_file(storage, model, file, batch, zone="labels")
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    try:
+        outcome = validate_labels(storage, config, batch, key, spec)
+    except ValidationFailed as exc:
+        typer.echo(
+            json.dumps(
+                {
+                    "model": model,
+                    "file": str(file),
+                    "original": storage.uri(key),
+                    "outcome": "blocked",
+                    "blocking": exc.failed_checks,
+                    "quarantine": storage.uri(exc.evidence.get("quarantine_prefix") or ""),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        raise typer.Exit(1) from None
+    typer.echo(
+        json.dumps(
+            {"model": model, "file": str(file), "original": storage.uri(key)}
+            | outcome.to_dict()
+            | {"failed_checks": _checks_payload(outcome.result, config)},
+            indent=2,
+            default=str,
+        )
+    )
+    raise typer.Exit(0 if outcome.status == "accepted" else 1)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from retrainer.errors import ConfigError
 
 __all__ = [
+    "ColumnExpectation",
     "DataConfig",
     "DriftConfig",
     "GateConfig",
@@ -69,12 +70,14 @@ class TrainingConfig(_Frozen):
 
 
 CheckName = Literal[
-    "columns", "row_count", "column_type", "nulls", "range", "finite_values", "domain"
+    "readable", "columns", "row_count", "column_type", "nulls", "range", "finite_values",
+    "domain", "unique",
 ]
 Severity = Literal["block", "quarantine_rows", "warn"]
 # Checks that can name the rows that fail them (and so can quarantine rows, not batches).
-ROW_CHECKS = frozenset({"column_type", "nulls", "range", "finite_values", "domain"})
+ROW_CHECKS = frozenset({"column_type", "nulls", "range", "finite_values", "domain", "unique"})
 DEFAULT_SEVERITY: dict[str, Severity] = {
+    "readable": "block",
     "columns": "block",
     "row_count": "block",
     "column_type": "block",
@@ -82,6 +85,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "range": "quarantine_rows",
     "finite_values": "quarantine_rows",
     "domain": "quarantine_rows",
+    # A repeated id keeps its first row; the repeats go to quarantine.
+    "unique": "quarantine_rows",
 }
 
 
@@ -102,8 +107,34 @@ class SeverityRule(_Frozen):
         return self
 
 
+class ColumnExpectation(_Frozen):
+    """Expectations for one column that replace (or add to) what is learned from the reference.
+
+    Unset fields keep the learned value; ``allowed`` replaces a learned domain (or adds one
+    to a numeric column), ``unique`` adds a uniqueness check to any column.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    allowed: list[str | int | float] | None = None
+    max_null_fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    unique: bool | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ColumnExpectation:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.allowed is not None and not self.allowed:
+            raise ValueError("allowed must list at least one value")
+        return self
+
+
 class ValidationConfig(_Frozen):
     rules: list[SeverityRule] = Field(default_factory=list)
+    columns: dict[str, ColumnExpectation] = Field(
+        default_factory=dict,
+        description="Per-column expectations that override or add to the learned suite.",
+    )
     max_quarantined_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         default=0.05,
         description="Block the whole batch when more of its rows than this would be quarantined.",
@@ -115,6 +146,15 @@ class ValidationConfig(_Frozen):
     )
     max_out_of_range_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     min_rows: Annotated[int, Field(ge=1)] = 30
+    max_rows: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Block batches with more rows than this (none: no limit)."
+    )
+
+    @model_validator(mode="after")
+    def _row_bounds(self) -> ValidationConfig:
+        if self.max_rows is not None and self.max_rows < self.min_rows:
+            raise ValueError(f"max_rows {self.max_rows} is below min_rows {self.min_rows}")
+        return self
 
     def severity(self, check: str, column: str | None) -> Severity:
         """The configured severity of a failed check: column rule, then check rule, then default."""
@@ -196,6 +236,9 @@ class ModelConfig(_Frozen):
         )
         if bad_rules:
             raise ValueError(f"validation.rules name unknown columns {bad_rules}")
+        bad_columns = sorted(set(self.validation.columns) - known_columns)
+        if bad_columns:
+            raise ValueError(f"validation.columns names unknown columns {bad_columns}")
         unknown = sorted(set(self.drift.feature_thresholds) - seen)
         if unknown:
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")

@@ -29,6 +29,24 @@ def _format(data: bytes, name: str) -> str:
     )
 
 
+def _check_not_truncated(text: str, name: str) -> None:
+    """A CSV cut off mid-row (an interrupted upload) has a short last line; pandas would
+    silently fill the missing fields with NaN, so say it instead."""
+    import csv
+
+    if not text or text.endswith(("\n", "\r")):
+        return
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return
+    header, last = next(csv.reader([lines[0]])), next(csv.reader([lines[-1]]), [])
+    if len(last) < len(header):
+        raise InputDataError(
+            f"{name}: truncated CSV: the last line has {len(last)} of {len(header)} fields "
+            "and no line end (an interrupted upload?)"
+        )
+
+
 def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
     """Parse ``data`` (the bytes of file ``name``) as a table.
 
@@ -62,6 +80,7 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
                 f"{name}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
                 "save the CSV as UTF-8"
             ) from exc
+        _check_not_truncated(text, name)
         try:
             frame = pd.read_csv(io.StringIO(text), on_bad_lines="error")
         except pd.errors.EmptyDataError as exc:

@@ -28,15 +28,26 @@ def _check_batch_id(batch_id: str) -> str:
     return batch_id
 
 
-def land_file(storage: Storage, model: str, path: str | Path, batch_id: str | None = None) -> str:
-    """Copy a local CSV/Parquet file into ``incoming/<model>/<batch>.<ext>``; return the key."""
+def land_file(
+    storage: Storage,
+    model: str,
+    path: str | Path,
+    batch_id: str | None = None,
+    *,
+    zone: str | None = None,
+) -> str:
+    """Copy a local CSV/Parquet file into ``incoming/<model>/[<zone>/]<batch>.<ext>``.
+
+    Returns the key. ``zone="labels"`` lands ground truth beside the batches it labels.
+    """
     path = Path(path)
     if path.suffix.lower() not in _SUFFIXES:
         raise InputDataError(f"{path}: only .csv and .parquet files can be landed")
     if not path.is_file():
         raise InputDataError(f"{path}: file not found")
     batch_id = _check_batch_id(batch_id or path.stem)
-    key = f"incoming/{model}/{batch_id}{path.suffix.lower()}"
+    folder = f"incoming/{model}/{zone}" if zone else f"incoming/{model}"
+    key = f"{folder}/{batch_id}{path.suffix.lower()}"
     storage.write_bytes(key, path.read_bytes())
     return key
 
@@ -86,7 +97,7 @@ def accept_batch(
 
 def load_suite_spec(config: ModelConfig, champion_run_id: str | None) -> Any:
     """The champion's suite if there is a champion, else the schema from config alone."""
-    from retrainer.validation import SuiteSpec, spec_from_config
+    from retrainer.validation import SuiteSpec, apply_overrides, spec_from_config
 
     if champion_run_id is None:
         return spec_from_config(config)
@@ -94,6 +105,7 @@ def load_suite_spec(config: ModelConfig, champion_run_id: str | None) -> Any:
 
     from retrainer.training.train import ARTIFACTS
 
-    return SuiteSpec.from_dict(
+    stored = SuiteSpec.from_dict(
         mlflow.artifacts.load_dict(f"runs:/{champion_run_id}/{ARTIFACTS['suite']}")
     )
+    return apply_overrides(stored, config)

@@ -79,7 +79,18 @@ class ValidateBatchOperator(BaseOperator):
                 blocked[batch_id] = exc.failed_checks
                 for check in exc.failed_checks:
                     log.error("batch %s failed check: %s", batch_id, check)
-                log.error("batch %s quarantined: %s", batch_id, exc.report_key)
+                log.error(
+                    "batch %s quarantined in %s (validation result %s)",
+                    batch_id,
+                    rt.storage.uri(exc.evidence.get("quarantine_prefix") or ""),
+                    exc.report_key,
+                )
+                if exc.evidence.get("data_docs_key"):
+                    log.error(
+                        "batch %s Data Docs: %s",
+                        batch_id,
+                        rt.storage.uri(exc.evidence["data_docs_key"]),
+                    )
                 send_alert(
                     rt.settings,
                     f"{self.model}: batch {batch_id} blocked",

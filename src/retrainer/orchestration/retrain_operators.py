@@ -52,7 +52,8 @@ class TrainChallengerOperator(BaseOperator):
         self.model = model
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from retrainer.errors import InputDataError
+        from retrainer.errors import InputDataError, ValidationFailed
+        from retrainer.notify import send_alert
         from retrainer.training import train_challenger
 
         rt = TaskRuntime.open(self.config_dir, self.model)
@@ -73,6 +74,12 @@ class TrainChallengerOperator(BaseOperator):
                 window_batches=window,
             )
         except InputDataError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        except ValidationFailed as exc:
+            # Bad labels or types in the window: retrying cannot help, a person must look.
+            for check in exc.failed_checks:
+                log.error("training window failed check: %s", check)
+            send_alert(rt.settings, f"{self.model}: retrain blocked by validation", str(exc), {})
             raise AirflowFailException(str(exc)) from exc
         log.info(
             "challenger %s v%s trained on %s: holdout %s",

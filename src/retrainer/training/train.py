@@ -8,14 +8,14 @@ So promotion and rollback swap the reference together with the model.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.registry.aliases import set_tags
 from retrainer.registry.client import start_model_run
 from retrainer.training.pipeline import build_pipeline
-from retrainer.training.window import assemble_window
+from retrainer.training.window import TrainingWindow, assemble_window
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,6 +96,33 @@ def _pip_requirements() -> list[str]:
     return [f"{p}=={version(p)}" for p in ("scikit-learn", "skops", "numpy", "pandas", "scipy")]
 
 
+def _validated(
+    client: MlflowClient, config: ModelConfig, window: TrainingWindow
+) -> tuple[TrainingWindow, pd.DataFrame]:
+    """Validate the labelled training and holdout sets with the champion's suite.
+
+    Raises:
+        ValidationFailed: a blocking check failed on either set.
+    """
+    import pandas as pd
+
+    from retrainer.monitoring.batches import load_suite_spec
+    from retrainer.registry.aliases import champion_version
+    from retrainer.validation import check_training_set
+
+    champion = champion_version(client, config.name)
+    spec = load_suite_spec(config, champion.run_id if champion else None)
+    train = check_training_set(window.train, spec, config, name="training set")
+    holdout = check_training_set(window.holdout, spec, config, name="holdout set")
+    for checked, label in ((train, "training"), (holdout, "holdout")):
+        for code, count in checked.reasons.items():
+            log.warning("%s set: %d row(s) left out for %s", label, count, code)
+        for warning in checked.warnings:
+            log.warning("%s set check (warn only): %s", label, warning)
+    rejected = pd.concat([train.rejected, holdout.rejected], ignore_index=True)
+    return replace(window, train=train.kept, holdout=holdout.kept), rejected
+
+
 def train_challenger(
     client: MlflowClient,
     storage: Storage,
@@ -125,6 +152,7 @@ def train_challenger(
             return _from_tags(config.name, existing)
 
     window = assemble_window(storage, config, window_batches=window_batches)
+    window, rejected = _validated(client, config, window)
     log.info(
         "training %s on batches %s (%d rows), holdout %d rows",
         config.name,
@@ -153,6 +181,9 @@ def train_challenger(
         run_id = run.info.run_id
         data_prefix = f"datasets/{config.name}/{run_id}"
         train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)
+        if len(rejected):
+            # Rows left out by validation stay next to the sets they were left out of.
+            storage.write_frame(f"{data_prefix}/rejected.parquet", rejected)
         holdout_key = f"{data_prefix}/holdout.parquet"
         holdout_uri = storage.write_frame(holdout_key, window.holdout)
         mlflow.log_params(
@@ -163,6 +194,7 @@ def train_challenger(
                 "window.start": window.start,
                 "window.end": window.end,
                 "train_rows": len(window.train),
+                "validation.rejected_rows": len(rejected),
                 "holdout_rows": len(window.holdout),
             }
         )

@@ -11,23 +11,37 @@ from retrainer.validation.batch import (
     quarantine,
     validate_batch,
 )
+from retrainer.validation.labels import labels_key, labels_spec, validate_labels
 from retrainer.validation.rows import row_failures
+from retrainer.validation.training import CheckedSet, check_training_set
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
-from retrainer.validation.suite import ColumnSpec, SuiteSpec, build_suite_spec, spec_from_config
+from retrainer.validation.suite import (
+    ColumnSpec,
+    SuiteSpec,
+    apply_overrides,
+    build_suite_spec,
+    spec_from_config,
+)
 
 __all__ = [
     "REASONS_COLUMN",
     "BatchValidation",
+    "CheckedSet",
     "ColumnSpec",
     "Decision",
     "FailedCheck",
     "SuiteSpec",
     "ValidationResult",
+    "apply_overrides",
     "build_suite_spec",
+    "check_training_set",
     "decide",
+    "labels_key",
+    "labels_spec",
     "quarantine",
     "row_failures",
     "spec_from_config",
     "validate_batch",
     "validate_frame",
+    "validate_labels",
 ]

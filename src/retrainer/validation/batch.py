@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from retrainer.errors import InputDataError, ValidationFailed
 from retrainer.tables import read_table
 from retrainer.validation.rows import row_failures
-from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
+from retrainer.validation.runner import (
+    FailedCheck,
+    ValidationResult,
+    render_data_docs,
+    validate_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     from retrainer.validation.suite import SuiteSpec
 
 __all__ = [
+    "DATA_DOCS",
     "REASONS_COLUMN",
     "BatchValidation",
     "Decision",
@@ -35,6 +41,7 @@ __all__ = [
 ]
 
 REASONS_COLUMN = "_retrainer_reasons"
+DATA_DOCS = "data_docs.html"
 Status = Literal["accepted", "rows_quarantined", "blocked"]
 
 
@@ -76,9 +83,10 @@ def quarantine(
     *,
     summary: str | None = None,
     extra: dict[str, Any] | None = None,
+    prefix: str | None = None,
 ) -> str:
     """Write the evidence of a blocked batch; return the folder's key prefix."""
-    prefix = f"quarantine/{model}/{batch_id}"
+    prefix = prefix or f"quarantine/{model}/{batch_id}"
     storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
     _write_evidence(storage, prefix, model, batch_id, source_key, result, summary, extra)
     return prefix
@@ -106,6 +114,9 @@ def _write_evidence(
     )
     text = summary or result.summary()
     storage.write_bytes(f"{prefix}/summary.txt", (text + "\n").encode("utf-8"))
+    html = render_data_docs(result)
+    if html is not None:
+        storage.write_bytes(f"{prefix}/{DATA_DOCS}", html.encode("utf-8"))
 
 
 def _block(
@@ -116,16 +127,23 @@ def _block(
     raw: bytes,
     result: ValidationResult,
     checks: list[str],
+    prefix: str,
 ) -> ValidationFailed:
     summary = result.summary() + "\nblocking: " + "; ".join(checks)
-    prefix = quarantine(storage, config.name, batch_id, source_key, raw, result, summary=summary)
+    quarantine(
+        storage, config.name, batch_id, source_key, raw, result, summary=summary, prefix=prefix
+    )
     return ValidationFailed(
         f"batch {batch_id!r} of {config.name!r} blocked and kept in {prefix}/: "
         + "; ".join(checks),
         batch_id=batch_id,
         failed_checks=checks,
         report_key=f"{prefix}/validation_result.json",
-        evidence=result.to_dict(),
+        evidence=result.to_dict()
+        | {
+            "quarantine_prefix": prefix,
+            "data_docs_key": f"{prefix}/{DATA_DOCS}" if result.gx_object is not None else None,
+        },
     )
 
 
@@ -136,6 +154,8 @@ def _row_quarantine(
     import numpy as np
 
     selected = np.zeros(len(frame), dtype=bool)
+    if not masks:
+        return selected, [], {}
     reasons = np.full(len(frame), "", dtype=object)
     counts: dict[str, int] = {}
     for (check, column), mask in masks.items():
@@ -181,16 +201,38 @@ def decide(
     *,
     require_target: bool = False,
 ) -> Decision:
-    """Apply the configured severities to a validation result and the failing rows."""
+    """Apply the configured severities to a validation result and the failing rows.
+
+    A ``range`` check with severity ``block`` or ``warn`` tolerates up to
+    ``max_out_of_range_fraction`` of the rows; ``quarantine_rows`` takes every failing row.
+    """
     blocking, warnings = [], []
+    row_checks: set[tuple[str, str]] = set()
+    rows = max(result.row_count, 1)
     for check in result.failed_checks:
         severity = config.validation.severity(check.check, check.column)
+        if (
+            check.check == "range"
+            and severity != "quarantine_rows"
+            and (check.unexpected_count or 0) / rows <= config.validation.max_out_of_range_fraction
+        ):
+            continue  # within the configured tolerance
         if severity == "block":
             blocking.append(check.describe())
         elif severity == "warn":
             warnings.append(check.describe())
-    masks = row_failures(frame, spec, require_target=require_target) if not blocking else {}
+        elif check.column is not None:
+            row_checks.add((check.check, check.column))
+    masks = (
+        row_failures(frame, spec, require_target=require_target, only=row_checks)
+        if row_checks and not blocking
+        else {}
+    )
     selected, reasons, counts = _row_quarantine(frame, masks, config)
+    if not blocking:
+        # Fail closed: a row check that failed must name its rows, or the batch is blocked.
+        unexplained = sorted(f"{c}:{col}" for c, col in row_checks if f"{c}:{col}" not in counts)
+        blocking += [f"{code} (failed, but no failing row was identified)" for code in unexplained]
     n_bad, n = int(selected.sum()), len(frame)
     limit = config.validation.max_quarantined_fraction
     if n_bad and (n_bad / n > limit or n - n_bad < spec.min_rows):
@@ -212,12 +254,19 @@ def validate_batch(
     spec: SuiteSpec,
     *,
     require_target: bool = False,
+    accepted_key: str | None = None,
+    quarantine_prefix: str | None = None,
 ) -> BatchValidation:
     """Read, validate, and accept / partly quarantine / block one batch.
+
+    Accepted rows go to ``accepted_key`` (default ``batches/<m>/<batch>/data.parquet``);
+    evidence and rejected rows to ``quarantine_prefix`` (default ``quarantine/<m>/<batch>``).
 
     Raises:
         ValidationFailed: the batch was blocked (and quarantined whole); carries the evidence.
     """
+    key = accepted_key or f"batches/{config.name}/{batch_id}/data.parquet"
+    prefix = quarantine_prefix or f"quarantine/{config.name}/{batch_id}"
     raw = storage.read_bytes(source_key)
     name = PurePosixPath(source_key).name
     try:
@@ -225,21 +274,21 @@ def validate_batch(
     except InputDataError as exc:
         result = ValidationResult(False, batch_id, 0, (FailedCheck("readable", None, str(exc)),))
         raise _block(
-            storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"]
+            storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"], prefix
         ) from None
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
     decision = decide(frame, result, spec, config, require_target=require_target)
     if decision.status == "blocked":
-        raise _block(storage, config, batch_id, source_key, raw, result, list(decision.blocking))
+        raise _block(
+            storage, config, batch_id, source_key, raw, result, list(decision.blocking), prefix
+        )
 
-    key = f"batches/{config.name}/{batch_id}/data.parquet"
     n, n_bad = len(frame), decision.quarantined_rows
     if decision.status == "accepted":
         storage.write_frame(key, frame)
         return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
 
     selected = decision.selected
-    prefix = f"quarantine/{config.name}/{batch_id}"
     bad = frame[selected].copy()
     bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
     storage.write_frame(f"{prefix}/rows.parquet", bad)

@@ -19,9 +19,17 @@ __all__ = ["row_failures"]
 
 
 def row_failures(
-    frame: pd.DataFrame, spec: SuiteSpec, *, require_target: bool = True
+    frame: pd.DataFrame,
+    spec: SuiteSpec,
+    *,
+    require_target: bool = True,
+    only: set[tuple[str, str]] | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Return ``{(check, column): mask}`` for every row-level check with a failing row."""
+    """Return ``{(check, column): mask}`` for every row-level check with a failing row.
+
+    ``only`` limits the work to the (check, column) pairs that failed, so a clean batch
+    costs nothing here.
+    """
     import numpy as np
     import pandas as pd
 
@@ -30,6 +38,8 @@ def row_failures(
         name = column.name
         if name not in frame.columns:
             continue  # a missing column is a batch-level failure ("columns")
+        if only is not None and not any(column_name == name for _, column_name in only):
+            continue
         if column.kind == "target" and not require_target and frame[name].isna().all():
             continue
         series = frame[name]
@@ -58,4 +68,11 @@ def row_failures(
             unknown = (~series.isin(list(column.allowed))).to_numpy() & present
             if unknown.any():
                 masks[("domain", name)] = unknown
+        if column.unique:
+            # The first row of an id stays; its repeats are the suspects.
+            repeated = series.duplicated(keep="first").to_numpy() & present
+            if repeated.any():
+                masks[("unique", name)] = repeated
+    if only is not None:
+        masks = {key: mask for key, mask in masks.items() if key in only}
     return masks

@@ -1,8 +1,12 @@
 """Run a :class:`SuiteSpec` against a DataFrame through Great Expectations 1.x Core.
 
-GX evaluates the expectations (columns, row count, nulls, ranges, domains) and its
-validation result is kept as evidence. Two checks GX cannot express well run in pandas
-first: a column whose values are not numbers at all, and non-finite numbers (inf).
+GX evaluates the expectations (columns, row count, nulls, ranges, domains, uniqueness)
+and its validation result is kept as evidence, together with GX Data Docs rendered from
+it. Two checks GX cannot express well run in pandas first: a column whose values are not
+numbers at all, and non-finite numbers (inf).
+
+Range expectations allow no exception (``mostly=1``): every impossible value is counted,
+so the decision step can quarantine exactly those rows; tolerances are the decision's.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ if TYPE_CHECKING:
 
     from retrainer.validation.suite import SuiteSpec
 
-__all__ = ["FailedCheck", "ValidationResult", "validate_frame"]
+__all__ = ["FailedCheck", "ValidationResult", "render_data_docs", "validate_frame"]
 
 log = logging.getLogger(__name__)
 _EXAMPLES = 5
+_FORMAT = "SUMMARY"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class ValidationResult:
     row_count: int
     failed_checks: tuple[FailedCheck, ...]
     gx_result: dict[str, Any] = field(default_factory=dict)
+    # The GX result object itself, to render Data Docs from; not part of equality.
+    gx_object: Any = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         if self.success:
@@ -66,14 +73,21 @@ class ValidationResult:
         }
 
 
+_MAX_EXAMPLE_CHARS = 80
+
+
 def _json_safe(value: Any) -> Any:
+    """A JSON-safe, short example value (a 10 MB field must not flood logs and alerts)."""
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, int | float | bool) or value is None:
         return value
-    return str(value)
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _MAX_EXAMPLE_CHARS:
+        return f"{text[:_MAX_EXAMPLE_CHARS]}... ({len(text):,} characters)"
+    return text
 
 
 _BATCH_DEFINITION: Any = None
@@ -159,7 +173,7 @@ def _expectations(
     ex = gx.expectations
     items: list[Any] = [
         ex.ExpectTableColumnsToMatchSet(column_set=expected, exact_match=True),
-        ex.ExpectTableRowCountToBeBetween(min_value=spec.min_rows),
+        ex.ExpectTableRowCountToBeBetween(min_value=spec.min_rows, max_value=spec.max_rows),
     ]
     for column in spec.columns:
         name = column.name
@@ -173,16 +187,15 @@ def _expectations(
         if column.min is not None or column.max is not None:
             items.append(
                 ex.ExpectColumnValuesToBeBetween(
-                    column=name,
-                    min_value=column.min,
-                    max_value=column.max,
-                    mostly=1.0 - spec.max_out_of_range_fraction,
+                    column=name, min_value=column.min, max_value=column.max
                 )
             )
         if column.allowed is not None:
             items.append(
                 ex.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed))
             )
+        if column.unique:
+            items.append(ex.ExpectColumnValuesToBeUnique(column=name))
     return items
 
 
@@ -192,7 +205,12 @@ _NAMES = {
     "expect_column_values_to_not_be_null": "nulls",
     "expect_column_values_to_be_between": "range",
     "expect_column_values_to_be_in_set": "domain",
+    "expect_column_values_to_be_unique": "unique",
 }
+
+
+def _bound(value: Any) -> str:
+    return "unbounded" if value is None else f"{value:.4g}"
 
 
 def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
@@ -215,6 +233,8 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
             parts.append(f"missing {missing}")
         if extra:
             parts.append(f"unexpected {extra}")
+        if expected and not set(expected) & set(observed):
+            parts.append("none of this model's columns is present: a file of another model?")
         return FailedCheck(
             "columns",
             None,
@@ -223,11 +243,9 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
             tuple(missing + extra),
         )
     if check == "row_count":
-        return FailedCheck(
-            "row_count",
-            None,
-            f"{result.get('observed_value')} rows, need at least {kwargs.get('min_value')}",
-        )
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        need = f"at least {low}" if high is None else f"between {low} and {high}"
+        return FailedCheck("row_count", None, f"{result.get('observed_value')} rows, need {need}")
     if check == "nulls":
         allowed = 1 - float(kwargs.get("mostly", 1.0))
         return FailedCheck(
@@ -238,13 +256,19 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
             (),
         )
     if check == "range":
-        allowed = 1 - float(kwargs.get("mostly", 1.0))
         return FailedCheck(
             "range",
             column,
             f"{count:,} of {rows:,} values{share} outside "
-            f"[{kwargs.get('min_value'):.4g}, {kwargs.get('max_value'):.4g}], "
-            f"at most {allowed:.1%} allowed",
+            f"[{_bound(kwargs.get('min_value'))}, {_bound(kwargs.get('max_value'))}]",
+            count,
+            examples,
+        )
+    if check == "unique":
+        return FailedCheck(
+            "unique",
+            column,
+            f"{count:,} of {rows:,} values{share} are repeated ids",
             count,
             examples,
         )
@@ -277,9 +301,20 @@ def validate_frame(
     ):
         suite.add_expectation(expectation)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format="SUMMARY")
+    result = batch.validate(suite, result_format=_FORMAT)
     for item in result.results:
         if not item.success:
             failed.append(_describe(item, expected, len(frame)))
     gx_json = result.to_json_dict()
-    return ValidationResult(not failed, name, len(frame), tuple(failed), gx_json)
+    return ValidationResult(not failed, name, len(frame), tuple(failed), gx_json, result)
+
+
+def render_data_docs(result: ValidationResult) -> str | None:
+    """GX Data Docs (the validation-result page) as one HTML document, or None without GX."""
+    if result.gx_object is None:
+        return None
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    document = ValidationResultsPageRenderer().render(result.gx_object)
+    return str(DefaultJinjaPageView().render(document))

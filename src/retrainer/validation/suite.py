@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from retrainer.config import ModelConfig
 
-__all__ = ["ColumnSpec", "SuiteSpec", "build_suite_spec", "spec_from_config"]
+__all__ = ["ColumnSpec", "SuiteSpec", "apply_overrides", "build_suite_spec", "spec_from_config"]
 
 Kind = Literal["numeric", "categorical", "target", "time", "id"]
 
@@ -30,6 +30,7 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     allowed: tuple[str | int | float, ...] | None = None
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class SuiteSpec:
     learned_from_rows: int = 0
     max_out_of_range_fraction: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    max_rows: int | None = None
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -75,6 +77,7 @@ class SuiteSpec:
             learned_from_rows=int(data.get("learned_from_rows", 0)),
             notes=tuple(data.get("notes", ())),
             max_out_of_range_fraction=float(data.get("max_out_of_range_fraction", 0.0)),
+            max_rows=data.get("max_rows"),
         )
 
     @classmethod
@@ -101,6 +104,33 @@ def _dtype(kind: Kind, config: ModelConfig) -> Literal["numeric", "string", "dat
     return "any"
 
 
+def apply_overrides(spec: SuiteSpec, config: ModelConfig) -> SuiteSpec:
+    """Lay the model YAML's explicit expectations over a suite (learned or stored).
+
+    What was learned travels with the model version (a rollback brings it back); what a
+    person wrote in ``validation.columns`` and the row bounds always apply as written now.
+    """
+    columns = []
+    for column in spec.columns:
+        rule = config.validation.columns.get(column.name)
+        if rule is not None:
+            changes: dict[str, Any] = {
+                key: getattr(rule, key)
+                for key in ("min", "max", "max_null_fraction", "unique")
+                if getattr(rule, key) is not None
+            }
+            if rule.allowed is not None:
+                changes["allowed"] = tuple(rule.allowed)
+            column = replace(column, **changes)
+        columns.append(column)
+    return replace(
+        spec,
+        columns=tuple(columns),
+        min_rows=config.validation.min_rows,
+        max_rows=config.validation.max_rows,
+    )
+
+
 def spec_from_config(config: ModelConfig) -> SuiteSpec:
     """Columns and types from the config alone (before any model, hence any reference)."""
     columns = tuple(
@@ -109,16 +139,18 @@ def spec_from_config(config: ModelConfig) -> SuiteSpec:
             kind,
             _dtype(kind, config),
             config.validation.max_null_fraction if kind in {"numeric", "categorical"} else 0.0,
+            unique=kind == "id",
         )
         for name, kind in _kinds(config)
     )
-    return SuiteSpec(
+    spec = SuiteSpec(
         config.name,
         columns,
         config.validation.min_rows,
         config.target.column,
         notes=("schema from config only: no reference data yet",),
     )
+    return apply_overrides(spec, config)
 
 
 def _finite(value: float) -> float | None:
@@ -143,7 +175,9 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
         series = reference[name] if name in reference.columns else pd.Series(dtype="float64")
         null_rate = float(series.isna().mean()) if len(series) else 0.0
         max_null = min(1.0, null_rate + tolerance) if kind in {"numeric", "categorical"} else 0.0
-        spec = ColumnSpec(name, kind, _dtype(kind, config), round(max_null, 6))
+        spec = ColumnSpec(
+            name, kind, _dtype(kind, config), round(max_null, 6), unique=kind == "id"
+        )
         if spec.dtype == "numeric" and len(series.dropna()):
             values = pd.to_numeric(series, errors="coerce").dropna()
             lo, hi = values.quantile([0.001, 0.999]).tolist()
@@ -155,13 +189,14 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
                 spec.max_null_fraction,
                 _finite(lo - margin),
                 _finite(hi + margin),
+                unique=spec.unique,
             )
         elif kind == "categorical" or (kind == "target" and config.target.task != "regression"):
             values = sorted(series.dropna().unique().tolist(), key=str)
             allowed = tuple(v.item() if hasattr(v, "item") else v for v in values)
-            spec = ColumnSpec(name, kind, spec.dtype, spec.max_null_fraction, allowed=allowed)
+            spec = replace(spec, allowed=allowed)
         columns.append(spec)
-    return SuiteSpec(
+    learned = SuiteSpec(
         config.name,
         tuple(columns),
         config.validation.min_rows,
@@ -169,3 +204,4 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
         learned_from_rows=len(reference),
         max_out_of_range_fraction=config.validation.max_out_of_range_fraction,
     )
+    return apply_overrides(learned, config)
