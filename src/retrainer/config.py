@@ -70,8 +70,15 @@ class TrainingConfig(_Frozen):
 
 
 CheckName = Literal[
-    "readable", "columns", "row_count", "column_type", "nulls", "range", "finite_values",
-    "domain", "unique",
+    "readable",
+    "columns",
+    "row_count",
+    "column_type",
+    "nulls",
+    "range",
+    "finite_values",
+    "domain",
+    "unique",
 ]
 Severity = Literal["block", "quarantine_rows", "warn"]
 # Checks that can name the rows that fail them (and so can quarantine rows, not batches).

@@ -22,6 +22,9 @@ __all__ = ["DemoRow", "land_and_notify", "new_run", "run_demo", "wait_new_run"]
 
 MODEL = "rainfall"
 N_PERIODS = 10
+# After this period a broken export lands (the dew point column is missing): validation
+# must block it, keep it in quarantine with its Data Docs, and leave the champion alone.
+BAD_AFTER_PERIOD = 3
 
 
 @dataclass
@@ -84,6 +87,38 @@ def _prepare_periods(data_dir: Path) -> list[tuple[str, str, Path]]:
     return out
 
 
+def _land_bad_batch(
+    api: AirflowAPI, storage: Any, client: Any, period: tuple[str, str, Path]
+) -> DemoRow:
+    """Land a copy of a period without its dew-point column and watch the monitor block it."""
+    import pandas as pd
+
+    from retrainer.registry import champion_version
+
+    batch_id, years, path = period
+    bad_id = f"{batch_id}-broken-export"
+    bad_path = path.with_name(f"{bad_id}.csv")
+    pd.read_parquet(path).drop(columns=["dew_point"]).to_csv(bad_path, index=False)
+    known = len(api.runs(f"{MODEL}_monitor"))
+    land_and_notify(api, storage, MODEL, bad_path, bad_id)
+    monitor = wait_new_run(api, f"{MODEL}_monitor", known)
+    if monitor["state"] != "failed":
+        raise AirflowAPIError(f"the broken batch {bad_id} was not blocked ({monitor['state']})")
+    prefix = f"quarantine/{MODEL}/{bad_id}"
+    summary = storage.read_bytes(f"{prefix}/summary.txt").decode().strip().splitlines()[-1]
+    champion = champion_version(client, MODEL)
+    _say(f"    blocked: {summary}\n    Data Docs: {storage.uri(prefix + '/data_docs.html')}")
+    return DemoRow(
+        -1,
+        bad_id,
+        years,
+        "BLOCKED: " + summary.removeprefix("blocking: "),
+        None,
+        "quarantined; champion untouched",
+        f"v{champion.version}" if champion else "-",
+    )
+
+
 def _action(client: Any, known_versions: set[str]) -> tuple[str, set[str]]:
     """Describe what the retrain run did, from the registry's new version and its tags."""
     versions = {str(mv.version): mv for mv in client.search_model_versions(f"name = '{MODEL}'")}
@@ -140,6 +175,9 @@ def run_demo(
         _say(f"Airflow ready after {time.monotonic() - started:.0f} s; landing period 0")
         versions: set[str] = set()
         for index, (batch_id, years, path) in enumerate(periods):
+            if index == BAD_AFTER_PERIOD + 1:
+                rows.append(_land_bad_batch(api, storage, client, periods[BAD_AFTER_PERIOD]))
+                _say(_format_row(rows[-1]))
             stack.check_alive()
             known_monitor = len(api.runs(f"{MODEL}_monitor"))
             known_retrain = len(api.runs(f"{MODEL}_retrain"))
@@ -190,7 +228,7 @@ def run_demo(
         after = champion_version(client, MODEL)
         rows.append(
             DemoRow(
-                len(rows),
+                N_PERIODS,
                 "-",
                 "-",
                 "-",
@@ -211,8 +249,9 @@ def run_demo(
 
 def _format_row(row: DemoRow) -> str:
     auc = f"{row.champion_auc:.2f}" if row.champion_auc is not None else "  - "
+    period = "bad" if row.period < 0 else str(row.period)
     return (
-        f"{row.period:>6}  {row.years:<9}  {row.drift:<42.42}  {auc:>5}  "
+        f"{period:>6}  {row.years:<9}  {row.drift:<42.42}  {auc:>5}  "
         f"{row.action:<44}  {row.champion_version}"
     )
 
@@ -242,6 +281,8 @@ def _where_to_look(settings: Settings, seconds: float) -> str:
             "                   make down stops them",
             f"  lake             {settings.storage_root}",
             f"  drift reports    {settings.storage_root}/reports/{MODEL}/<batch>/drift.html",
+            f"  quarantine       {settings.storage_root}/quarantine/{MODEL}/<batch>/"
+            "data_docs.html (GX Data Docs), summary.txt",
             f"  MLflow store     {settings.mlflow_tracking_uri}",
             f"  history          retrainer history {MODEL}",
         ]

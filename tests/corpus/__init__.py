@@ -108,13 +108,21 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
         (
             "strings_in_numeric",
             "c.csv",
-            _csv(good.astype({"temperature": object}).assign(
-                temperature=lambda f: f["temperature"].where(~few, "ERR")
-            )),
+            _csv(
+                good.astype({"temperature": object}).assign(
+                    temperature=lambda f: f["temperature"].where(~few, "ERR")
+                )
+            ),
             "blocked",
             "column_type:temperature",
         ),
-        ("all_null_column", "c.csv", _csv(good.assign(humidity=np.nan)), "blocked", "nulls:humidity"),
+        (
+            "all_null_column",
+            "c.csv",
+            _csv(good.assign(humidity=np.nan)),
+            "blocked",
+            "nulls:humidity",
+        ),
         (
             "null_spike",
             "c.csv",
@@ -134,9 +142,9 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
             "c.csv",
             _csv(
                 good.assign(
-                    temperature=good["temperature"].where(~few, np.inf).where(
-                        good.index != 10, np.nan
-                    )
+                    temperature=good["temperature"]
+                    .where(~few, np.inf)
+                    .where(good.index != 10, np.nan)
                 )
             ),
             "rows_quarantined",

@@ -66,9 +66,7 @@ def _write(world: dict[str, Any], case: BadInput) -> Path:
 def _reason_found(case: BadInput, report: dict[str, Any], summary: str) -> bool:
     if ":" in case.reason:
         check, column = case.reason.split(":")
-        return any(
-            c["check"] == check and c["column"] == column for c in report["failed_checks"]
-        )
+        return any(c["check"] == check and c["column"] == column for c in report["failed_checks"])
     return case.reason in {c["check"] for c in report["failed_checks"]} or case.reason in summary
 
 

@@ -17,8 +17,8 @@ from retrainer.storage import LocalStorage
 from retrainer.tables import read_table
 from retrainer.validation import (
     SuiteSpec,
-    decide,
     build_suite_spec,
+    decide,
     spec_from_config,
     validate_batch,
     validate_frame,

@@ -13,7 +13,6 @@ from retrainer.validation.batch import (
 )
 from retrainer.validation.labels import labels_key, labels_spec, validate_labels
 from retrainer.validation.rows import row_failures
-from retrainer.validation.training import CheckedSet, check_training_set
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
 from retrainer.validation.suite import (
     ColumnSpec,
@@ -22,6 +21,7 @@ from retrainer.validation.suite import (
     build_suite_spec,
     spec_from_config,
 )
+from retrainer.validation.training import CheckedSet, check_training_set
 
 __all__ = [
     "REASONS_COLUMN",

@@ -175,9 +175,7 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
         series = reference[name] if name in reference.columns else pd.Series(dtype="float64")
         null_rate = float(series.isna().mean()) if len(series) else 0.0
         max_null = min(1.0, null_rate + tolerance) if kind in {"numeric", "categorical"} else 0.0
-        spec = ColumnSpec(
-            name, kind, _dtype(kind, config), round(max_null, 6), unique=kind == "id"
-        )
+        spec = ColumnSpec(name, kind, _dtype(kind, config), round(max_null, 6), unique=kind == "id")
         if spec.dtype == "numeric" and len(series.dropna()):
             values = pd.to_numeric(series, errors="coerce").dropna()
             lo, hi = values.quantile([0.001, 0.999]).tolist()
