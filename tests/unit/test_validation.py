@@ -280,3 +280,85 @@ def test_batch_level_checks_cannot_quarantine_rows(config) -> None:  # type: ign
     data["validation"]["rules"] = [{"check": "range", "column": "nope", "severity": "warn"}]
     with pytest.raises(ValidationError, match="unknown columns"):
         ModelConfig.model_validate(data)
+
+
+def _sensors_config(**validation):  # type: ignore[no-untyped-def]
+    from retrainer.config import ModelConfig
+
+    return ModelConfig.model_validate(
+        {
+            "name": "sensors",
+            "data": {"id_column": "rid"},
+            "numeric_features": ["x"],
+            "categorical_features": ["kind"],
+            "target": {"column": "y"},
+            "validation": validation,
+        }
+    )
+
+
+def _sensors(n: int = 200) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"rid": np.arange(n), "x": np.linspace(0, 10, n), "kind": ["a", "b"] * (n // 2), "y": 0}
+    )
+
+
+def test_yaml_column_expectations_override_what_was_learned() -> None:
+    config = _sensors_config(columns={"x": {"min": 2, "max": 8}, "kind": {"allowed": ["a"]}})
+    spec = build_suite_spec(_sensors(), config)
+    assert (spec.column("x").min, spec.column("x").max) == (2, 8)
+    assert spec.column("kind").allowed == ("a",)
+    assert spec.column("rid").unique  # the id column is unique without being asked
+
+
+def test_unknown_column_in_yaml_expectations_is_named() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"validation.columns names unknown columns \['z'\]"):
+        _sensors_config(columns={"z": {"min": 0}})
+    with pytest.raises(ValidationError, match="max_rows 10 is below min_rows 30"):
+        _sensors_config(max_rows=10)
+
+
+def test_repeated_ids_quarantine_the_repeats_only() -> None:
+    config = _sensors_config()
+    frame = _sensors()
+    spec = build_suite_spec(frame, config)
+    batch = frame.assign(rid=frame["rid"].where(frame.index > 2, 0))  # ids 0,0,0 then 3..
+    result = validate_frame(batch, spec, require_target=False)
+    decision = decide(batch, result, spec, config)
+    assert decision.status == "rows_quarantined"
+    assert decision.counts == {"unique:rid": 2}
+    assert decision.selected.nonzero()[0].tolist() == [1, 2]  # the first row of id 0 stays
+
+
+def test_range_tolerance_applies_only_to_block_and_warn() -> None:
+    frame = _sensors()
+    batch = frame.assign(x=frame["x"].where(frame.index > 0, 1e6))  # 1 of 200 rows (0.5%)
+    default = _sensors_config()
+    spec = build_suite_spec(frame, default)
+    result = validate_frame(batch, spec, require_target=False)
+    assert decide(batch, result, spec, default).counts == {"range:x": 1}
+    tolerant = _sensors_config(rules=[{"check": "range", "severity": "block"}])
+    assert decide(batch, result, spec, tolerant).status == "accepted"  # within 1%
+    strict = _sensors_config(
+        rules=[{"check": "range", "severity": "block"}], max_out_of_range_fraction=0.001
+    )
+    assert decide(batch, result, spec, strict).status == "blocked"
+
+
+def test_a_huge_field_is_shortened_in_the_evidence() -> None:
+    config = _sensors_config()
+    frame = _sensors()
+    spec = build_suite_spec(frame, config)
+    batch = frame.astype({"kind": object})
+    batch.loc[3, "kind"] = "z" * 1_000_000
+    failed = validate_frame(batch, spec, require_target=False).failed_checks
+    example = next(c for c in failed if c.check == "domain").examples[0]
+    assert len(example) < 120 and "1,000,000 characters" in example
+
+
+def test_truncated_csv_is_refused() -> None:
+    with pytest.raises(InputDataError, match="truncated CSV: the last line has 2 of 3 fields"):
+        read_table(b"a,b,c\n1,2,3\n4,5", "cut.csv")
+    assert len(read_table(b"a,b,c\n1,2,3\n4,5,6", "no-final-newline.csv")) == 2
