@@ -114,7 +114,7 @@ def _write_evidence(
     )
     text = summary or result.summary()
     storage.write_bytes(f"{prefix}/summary.txt", (text + "\n").encode("utf-8"))
-    html = render_data_docs(result)
+    html = render_data_docs(result, text)
     if html is not None:
         storage.write_bytes(f"{prefix}/{DATA_DOCS}", html.encode("utf-8"))
 

@@ -316,12 +316,35 @@ def validate_frame(
     return ValidationResult(not failed, name, len(frame), tuple(failed), gx_json, result)
 
 
-def render_data_docs(result: ValidationResult) -> str | None:
-    """GX Data Docs (the validation-result page) as one HTML document, or None without GX."""
+# GX's page takes its styles from CDNs; these keep it readable where there is no network.
+_OFFLINE_STYLE = """<style>
+body { font-family: sans-serif; margin: 1.5em; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; }
+.retrainer-summary { border: 2px solid #c0392b; background: #fdecea; padding: 0.5em 1em; }
+</style>"""
+
+
+def render_data_docs(result: ValidationResult, summary: str | None = None) -> str | None:
+    """GX Data Docs (the validation-result page) as one HTML document, or None without GX.
+
+    ``summary`` (what retrainer decided and why) is shown above GX's page.
+    """
     if result.gx_object is None:
         return None
+    import html
+
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
     document = ValidationResultsPageRenderer().render(result.gx_object)
-    return str(DefaultJinjaPageView().render(document))
+    page = str(DefaultJinjaPageView().render(document))
+    banner = (
+        '<div class="retrainer-summary"><h2>retrainer validation</h2>'
+        f"<pre>{html.escape(summary or result.summary())}</pre></div>"
+    )
+    page = page.replace("</head>", _OFFLINE_STYLE + "</head>", 1)
+    body = page.find("<body")
+    if body != -1:
+        end = page.index(">", body) + 1
+        page = page[:end] + banner + page[end:]
+    return page
