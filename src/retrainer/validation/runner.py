@@ -97,6 +97,9 @@ def _batch_definition() -> Any:
     """One ephemeral GX context per process: building it is the slow part."""
     global _BATCH_DEFINITION
     if _BATCH_DEFINITION is None:
+        # GX logs ~200 INFO lines while building a context; in an Airflow task log they
+        # bury the failed checks a person opens the log for.
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
