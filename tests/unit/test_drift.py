@@ -70,7 +70,7 @@ def _frame(seed: int, shift: float = 0.0, n: int = 5000) -> pd.DataFrame:
 
 def test_shifted_feature_drifts_and_same_distribution_does_not() -> None:
     reference = build_reference_profile(_frame(0), ["x", "y"], ["c"], bins=10)
-    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    config = DriftConfig(statistic="psi", threshold=0.25, drift_share=0.3)
     same = detect_drift(reference, _frame(1), config)
     assert not same.drift
     assert max(f.value for f in same.features) < 0.02
@@ -85,7 +85,7 @@ def test_shifted_feature_drifts_and_same_distribution_does_not() -> None:
 
 def test_importance_decides_the_verdict() -> None:
     reference = build_reference_profile(_frame(0), ["x", "y"], [], bins=10)
-    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    config = DriftConfig(statistic="psi", threshold=0.25, drift_share=0.3)
     batch = _frame(1, shift=1.0)
     assert detect_drift(reference, batch, config, {"x": 0.9, "y": 0.1}).drift
     quiet = detect_drift(reference, batch, config, {"x": 0.01, "y": 0.99})
@@ -101,7 +101,9 @@ def test_importance_decides_the_verdict() -> None:
 def test_per_feature_threshold_overrides_the_default() -> None:
     reference = build_reference_profile(_frame(0), ["x", "y"], [])
     batch = _frame(1, shift=1.0)
-    config = DriftConfig(threshold=0.25, drift_share=0.3, feature_thresholds={"x": 2.0})
+    config = DriftConfig(
+        statistic="psi", threshold=0.25, drift_share=0.3, feature_thresholds={"x": 2.0}
+    )
     result = detect_drift(reference, batch, config)
     x = next(f for f in result.features if f.feature == "x")
     assert x.threshold == 2.0 and not x.drifted and not result.drift
@@ -244,7 +246,7 @@ def test_rainfall_break_is_seen_and_earlier_input_drift_is_not(rainfall_periods)
         "minimum_temperature": 0.057,
         "maximum_temperature": 0.129,
     }
-    config = DriftConfig(threshold=0.25, drift_share=0.3)
+    config = DriftConfig(statistic="psi", threshold=0.25, drift_share=0.3)
     period3 = detect_drift(reference, rainfall_periods[3], config, importances)
     assert not period3.drift
     assert period3.features[0].feature == "visibility" and period3.features[0].value > 1.0
