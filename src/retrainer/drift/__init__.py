@@ -27,6 +27,7 @@ from retrainer.drift.stats import (
     psi,
     wasserstein,
 )
+from retrainer.drift.stream import iter_chunks, profile_arrow, profile_file, profile_partition
 
 __all__ = [
     "PREDICTION",
@@ -43,10 +44,14 @@ __all__ = [
     "build_reference_profile",
     "chi_square",
     "detect_drift",
+    "iter_chunks",
     "jensen_shannon",
     "ks_binned",
     "merge_profiles",
+    "profile_arrow",
     "profile_batch",
+    "profile_file",
+    "profile_partition",
     "profile_predictions",
     "psi",
     "register",
