@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrainer.drift.profile import UNSEEN, CategoricalProfile, FeatureProfile, NumericProfile
-from retrainer.drift.stats import chi_square, jensen_shannon, ks_binned, psi, wasserstein
+from retrainer.drift.stats import chi_square, jensen_shannon, ks_statistic, psi, wasserstein
 
 __all__ = ["STATISTICS", "Comparison", "Statistic", "register"]
 
@@ -141,7 +141,7 @@ def _ks(c: Comparison) -> float:
     ref, cur = c.reference[:-1], c.current[:-1]
     if ref.sum() <= 0 or cur.sum() <= 0:
         return 0.0
-    return ks_binned(ref, cur)[0]
+    return ks_statistic(ref, cur)
 
 
 @register(
