@@ -259,3 +259,26 @@ def test_rainfall_break_is_seen_and_earlier_input_drift_is_not(rainfall_periods)
         period7, reference, profile_batch(rainfall_periods[7], reference), title="p7"
     )
     assert "<h3>dew_point:" in html and "<h3>sea_level_pressure:" in html
+
+
+def test_prediction_drift_is_evidence_not_verdict() -> None:
+    from retrainer.drift import profile_predictions
+
+    rng = np.random.default_rng(4)
+    frame = _frame(0)
+    scores = rng.beta(2, 5, len(frame))
+    reference = build_reference_profile(frame, ["x", "y"], ["c"], predictions=scores)
+    assert Profile.from_json(reference.to_json()) == reference
+    assert reference.prediction is not None
+    current = profile_batch(_frame(1), reference).with_prediction(
+        profile_predictions(rng.beta(5, 2, 5000), reference.prediction)
+    )
+    result = detect_drift(reference, current, DriftConfig())
+    assert result.prediction is not None and result.prediction.drifted
+    assert result.prediction.value > 1.0  # Beta(2,5) vs Beta(5,2): far apart
+    assert not result.drift  # the inputs did not move
+    assert DriftResult.from_dict(result.to_dict()) == result
+    html = render_html(result, reference, current, title="t")
+    assert "Model output: drifted" in html and html.count("<svg") == 1
+    with pytest.raises(ValueError, match="with predictions and one without"):
+        current.merge(profile_batch(_frame(2), reference))

@@ -71,8 +71,10 @@ class FeatureDrift:
         """The few numbers an Asset event or an alert carries for a drifted feature."""
         return {
             "feature": self.feature,
-            self.statistic: self.value,
+            "statistic": self.statistic,
+            "value": self.value,
             "threshold": self.threshold,
+            "drifted": self.drifted,
             "p_adjusted": self.p_adjusted,
             "importance": self.importance,
             "reasons": list(self.reasons),

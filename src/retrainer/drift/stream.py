@@ -29,7 +29,7 @@ from retrainer.drift.profile import (
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["iter_chunks", "profile_arrow", "profile_file", "profile_partition"]
+__all__ = ["columns_of", "iter_chunks", "profile_arrow", "profile_file", "profile_partition"]
 
 # About 64 MiB of float64 for 25 columns: large enough that per-chunk overhead vanishes.
 CHUNK_ROWS = 262_144
@@ -42,6 +42,18 @@ def _format(source: str | Path) -> str:
     if suffix == ".csv":
         return "csv"
     raise ValueError(f"{source}: only .parquet and .csv batches can be profiled")
+
+
+def columns_of(source: str | Path) -> list[str]:
+    """The column names of a Parquet or CSV file, read from its schema or header only."""
+    if _format(source) == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(str(source)).names)
+    from pyarrow import csv
+
+    with csv.open_csv(str(source)) as reader:
+        return list(reader.schema.names)
 
 
 def _parquet_file(source: str | Path, reference: Profile) -> Any:
