@@ -121,3 +121,11 @@ def test_registry_names_kinds_and_defaults() -> None:
     categorical = Comparison("categorical", ("a",), np.array([1.0, 0.0]), np.array([1.0, 0.0]))
     with pytest.raises(ValueError, match="does not accept categorical"):
         STATISTICS["wasserstein"](categorical)
+
+
+def test_binned_wasserstein_of_a_constant_feature_is_the_mean_difference() -> None:
+    reference = build_reference_profile(pd.DataFrame({"x": [2.0] * 50}), ["x"], [])
+    current = profile_batch(pd.DataFrame({"x": [2.5] * 30}), reference)
+    comparison = Comparison.of(reference.features["x"], current.features["x"])
+    # Quantile edges collapse to (2.0,); 2.5 lands above it. std 0 -> raw distance.
+    assert STATISTICS["wasserstein"](comparison) == pytest.approx(0.5)

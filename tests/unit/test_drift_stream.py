@@ -60,7 +60,7 @@ def _assert_same(a: Profile, b: Profile) -> None:
             assert left.count == right.count
             assert left.total == pytest.approx(right.total, rel=1e-9)
             assert left.total_sq == pytest.approx(right.total_sq, rel=1e-9)
-            assert left.sums == pytest.approx(right.sums, rel=1e-9)
+            assert left.tails == pytest.approx(right.tails, rel=1e-9)
             assert (left.min, left.max) == (right.min, right.max)
 
 

@@ -32,30 +32,51 @@ __all__ = [
     "quantile_edges",
 ]
 
-# Up to this many edges, one vectorised comparison per edge beats a binary search per
-# value (about 9 ms against 25 ms for 1M values and 9 edges on this machine).
+# Up to this many edges, one vectorised comparison per edge beats a binary search.
 _LINEAR_EDGES = 16
 
 
-def _bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    # Bin i holds (e(i-1), ei]: the index is the number of edges strictly below the value,
-    # which is searchsorted(side="left"). NaN compares False, so callers drop NaN first.
-    if edges.size <= _LINEAR_EDGES:
-        index = np.zeros(values.size, dtype=np.uint8)
-        for edge in edges:
-            np.add(index, values > edge, out=index, casting="unsafe")
-        return index
-    return np.searchsorted(edges, values, side="left")
+def _counts_and_tails(
+    values: np.ndarray, weights: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, float, float, float]:
+    """Count the values per bin; sum all weights, and those of the lowest and highest bin.
+
+    Bin i holds (e(i-1), ei]. With few edges one comparison per edge and a count of the
+    mask beats a binary search per value (about 5 ms against 25 ms for 1M values and 9
+    edges here) and needs no per-value bin index at all.
+    """
+    total = float(weights.sum())
+    if not edges.size:
+        return np.asarray([values.size]), total, total, total
+    if edges.size > _LINEAR_EDGES:
+        index = np.searchsorted(edges, values, side="left")
+        counts: np.ndarray = np.bincount(index, minlength=edges.size + 1)
+        first, last = values > edges[0], values > edges[-1]
+    else:
+        above = [values.size]
+        for i, edge in enumerate(edges):
+            mask = values > edge
+            above.append(int(np.count_nonzero(mask)))
+            # The outer masks also select the tails: no extra pass over the values.
+            if i == 0:
+                first = mask
+            if i == edges.size - 1:
+                last = mask
+        counts = -np.diff(np.asarray([*above, 0], dtype=np.int64))
+    low = total - float(np.sum(weights, where=first))
+    high = float(np.sum(weights, where=last))
+    return counts, total, low, high
 
 
 def numeric_profile(values: Any, edges: tuple[float, ...]) -> NumericProfile:
     """Profile float values on fixed interior ``edges``: NaN missing, +/-inf in the outer
-    bins, moments and per-bin sums over the finite values."""
+    bins, moments and the outer bins' sums over the finite values."""
     array = np.asarray(values, dtype="float64")
-    bins = len(edges) + 1
-    edge_array = np.asarray(edges, dtype="float64")
-    finite = np.isfinite(array)
-    if finite.all():  # the common case: no copies, no masks
+    # min and max see every value and NaN propagates through them: finite extremes mean
+    # all values are finite, the common case, which then needs no copies and no masks.
+    low = float(array.min()) if array.size else math.inf
+    high = float(array.max()) if array.size else -math.inf
+    if (math.isfinite(low) and math.isfinite(high)) or not array.size:
         missing, present, weights = 0, array, array
     else:
         nan = np.isnan(array)
@@ -63,19 +84,22 @@ def numeric_profile(values: Any, edges: tuple[float, ...]) -> NumericProfile:
         present = array[~nan]
         weights = np.where(np.isfinite(present), present, 0.0)
         array = present[np.isfinite(present)]
-    index = _bin_index(present, edge_array)
-    counts = np.bincount(index, minlength=bins)
-    sums = np.bincount(index, weights=weights, minlength=bins)
+        low = float(array.min()) if array.size else math.inf
+        high = float(array.max()) if array.size else -math.inf
+    counts, total, tail_low, tail_high = _counts_and_tails(
+        present, weights, np.asarray(edges, dtype="float64")
+    )
     return NumericProfile(
         edges,
         tuple(int(c) for c in counts),
         missing,
         int(array.size),
-        float(sums.sum()),
-        float(np.dot(array, array)),
-        float(array.min()) if array.size else math.inf,
-        float(array.max()) if array.size else -math.inf,
-        tuple(float(s) for s in sums),
+        total,
+        # Not np.dot: BLAS wakes its threads for it, which cost 100x more on a busy host.
+        float(np.einsum("i,i->", array, array)),
+        low,
+        high,
+        (tail_low, tail_high),
     )
 
 

@@ -9,7 +9,6 @@ and two partial batch profiles add up to the profile of their union (chunks, par
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -39,11 +38,11 @@ class NumericProfile:
     (including +/-inf) land in the outer bins instead of being lost.
 
     ``counts`` cover every non-missing value and ``missing`` the NaN/None ones. The
-    moments (``count``, ``total``, ``total_sq``, ``min``, ``max``) and the per-bin sums
-    ``sums`` (which give each bin's mean, for the Wasserstein distance) cover the finite
-    values only, so an infinity is binned without turning the mean into inf. An empty profile has
-    ``min = +inf`` and ``max = -inf``, the identities of min and max, so merging it is a
-    no-op.
+    moments (``count``, ``total``, ``total_sq``, ``min``, ``max``) and ``tails``, the sums
+    of the values in the lowest and the highest bin (which give the Wasserstein distance
+    its tails), cover the finite values only, so an infinity is binned without turning the
+    mean into inf. An empty profile has ``min = +inf`` and ``max = -inf``, the identities
+    of min and max, so merging it is a no-op.
 
     Notes:
         Sums rather than means are kept so that merging is addition: with
@@ -59,8 +58,8 @@ class NumericProfile:
     total_sq: float
     min: float
     max: float
-    # Empty in profiles written before per-bin sums existed: statistics fall back to edges.
-    sums: tuple[float, ...] = ()
+    # Empty in profiles written before tail sums existed: see tail_sums().
+    tails: tuple[float, ...] = ()
     kind: str = "numeric"
 
     @property
@@ -74,32 +73,26 @@ class NumericProfile:
         var = (self.total_sq - self.total**2 / self.count) / (self.count - 1)
         return math.sqrt(max(var, 0.0))
 
-    def bin_means(self) -> list[float]:
-        """Mean of the finite values in each bin; a representative point for empty bins.
+    def tail_sums(self) -> tuple[float, float]:
+        """Sums of the finite values in the lowest and the highest bin.
 
-        Without per-bin sums (old profiles) or for an empty bin the point is the bin's
-        midpoint, and ``min``/``max`` (else the edge) for the outer bins.
+        Older profiles lack them: their outer bins are then taken to sit at ``min`` and
+        ``max`` (or the outer edge), a cruder stand-in.
         """
-        edges = self.edges
-        if not edges:
-            return [self.mean if self.count else 0.0]
-        low = self.min if math.isfinite(self.min) and self.min < edges[0] else edges[0]
-        high = self.max if math.isfinite(self.max) and self.max > edges[-1] else edges[-1]
-        bounds = [low, *edges, high]
-        points = [(a + b) / 2 for a, b in itertools.pairwise(bounds)]
-        if len(self.sums) == len(self.counts):
-            points = [
-                s / c if c else point
-                for s, c, point in zip(self.sums, self.counts, points, strict=True)
-            ]
-        return points
+        if len(self.tails) == 2:
+            return self.tails[0], self.tails[1]
+        if not self.edges:
+            return self.total, self.total
+        low = min(self.min, self.edges[0]) if math.isfinite(self.min) else self.edges[0]
+        high = max(self.max, self.edges[-1]) if math.isfinite(self.max) else self.edges[-1]
+        return self.counts[0] * low, self.counts[-1] * high
 
     def merge(self, other: NumericProfile) -> NumericProfile:
         if self.edges != other.edges:
             raise ValueError("cannot merge numeric profiles with different bins")
-        sums: tuple[float, ...] = ()
-        if len(self.sums) == len(other.sums) == len(self.counts):
-            sums = tuple(a + b for a, b in zip(self.sums, other.sums, strict=True))
+        tails: tuple[float, ...] = ()
+        if len(self.tails) == len(other.tails) == 2:
+            tails = (self.tails[0] + other.tails[0], self.tails[1] + other.tails[1])
         return NumericProfile(
             self.edges,
             tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
@@ -109,7 +102,7 @@ class NumericProfile:
             self.total_sq + other.total_sq,
             min(self.min, other.min),
             max(self.max, other.max),
-            sums,
+            tails,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,7 +118,7 @@ class NumericProfile:
             "max": _json_float(self.max),
             "mean": _json_float(self.mean),
             "std": _json_float(self.std),
-            "sums": list(self.sums),
+            "tails": list(self.tails),
         }
 
     @classmethod
@@ -139,7 +132,7 @@ class NumericProfile:
             float(data["total_sq"]),
             _float(data["min"], math.inf),
             _float(data["max"], -math.inf),
-            tuple(float(s) for s in data.get("sums", ())),
+            tuple(float(s) for s in data.get("tails", ())),
         )
 
 

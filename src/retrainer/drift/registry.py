@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrainer.drift.profile import UNSEEN, CategoricalProfile, FeatureProfile, NumericProfile
-from retrainer.drift.stats import chi_square, jensen_shannon, ks_statistic, psi, wasserstein
+from retrainer.drift.stats import (
+    chi_square,
+    jensen_shannon,
+    ks_statistic,
+    psi,
+    wasserstein_binned,
+)
 
 __all__ = ["STATISTICS", "Comparison", "Statistic", "register"]
 
@@ -27,16 +33,17 @@ class Comparison:
 
     ``reference`` and ``current`` are counts per bucket with the missing bucket last; for
     categoricals the buckets are ``keys`` (the union of both sides' categories, including
-    :data:`UNSEEN`). Numeric comparisons also carry each bin's mean on both sides and the
-    reference standard deviation (``scale``) for unit-free distances.
+    :data:`UNSEEN`). Numeric comparisons also carry the edges, both sides' sums of the
+    outer bins and the reference standard deviation (``scale``) for unit-free distances.
     """
 
     kind: str
     keys: tuple[str, ...]
     reference: np.ndarray
     current: np.ndarray
-    reference_points: np.ndarray | None = None
-    current_points: np.ndarray | None = None
+    edges: tuple[float, ...] = ()
+    reference_tails: tuple[float, float] = (0.0, 0.0)
+    current_tails: tuple[float, float] = (0.0, 0.0)
     scale: float = math.nan
 
     @classmethod
@@ -47,8 +54,9 @@ class Comparison:
                 tuple(str(i) for i in range(len(reference.counts))),
                 np.asarray([*reference.counts, reference.missing], "float64"),
                 np.asarray([*current.counts, current.missing], "float64"),
-                np.asarray(reference.bin_means(), "float64"),
-                np.asarray(current.bin_means(), "float64"),
+                reference.edges,
+                reference.tail_sums(),
+                current.tail_sums(),
                 reference.std,
             )
         if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
@@ -121,14 +129,13 @@ def _jensen_shannon(c: Comparison) -> float:
 
 
 @register(
-    "wasserstein", {"numeric"}, 0.1, "Wasserstein distance / reference std (bin means)", "W/sd"
+    "wasserstein", {"numeric"}, 0.1, "Wasserstein distance / reference std (binned CDFs)", "W/sd"
 )
 def _wasserstein(c: Comparison) -> float:
-    assert c.reference_points is not None and c.current_points is not None
     ref, cur = c.reference[:-1], c.current[:-1]
     if ref.sum() <= 0 or cur.sum() <= 0:
         return 0.0
-    distance = wasserstein(c.reference_points, ref, c.current_points, cur)
+    distance = wasserstein_binned(c.edges, ref, cur, c.reference_tails, c.current_tails)
     # A constant reference has no spread to measure against: report the raw distance.
     scale = c.scale if math.isfinite(c.scale) and c.scale > 0 else 1.0
     return distance / scale
