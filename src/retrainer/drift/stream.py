@@ -91,10 +91,11 @@ def iter_chunks(
         handle = _parquet_file(source, reference)
         present = set(handle.schema_arrow.names)
         columns = [n for n in reference.features if n in present]
-        groups = list(range(index, handle.num_row_groups, parts))
-        if groups:
+        # One row group at a time: given them all, pyarrow pre-buffers every group's
+        # column chunks (about the file's size: 1.2 GiB peak for 5M rows against 0.5 GiB).
+        for group in range(index, handle.num_row_groups, parts):
             yield from handle.iter_batches(
-                batch_size=chunk_rows, row_groups=groups, columns=columns
+                batch_size=chunk_rows, row_groups=[group], columns=columns
             )
         return
     yield from _csv_chunks(source, reference, chunk_rows, index, parts)
