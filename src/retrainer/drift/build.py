@@ -178,7 +178,9 @@ def build_reference_profile(
         values = _numeric_values(frame, name)
         features[name] = numeric_profile(values, quantile_edges(values, bins))
     for name in categorical:
-        features[name] = _categorical_series(frame[name], None)
+        seen = _categorical_series(frame[name], None)
+        # An explicit, empty bucket: batches count categories the model never saw in it.
+        features[name] = CategoricalProfile({**seen.counts, UNSEEN: 0}, seen.missing)
     profile = Profile(features, len(frame))
     if predictions is not None:
         profile = profile.with_prediction(profile_predictions(predictions, None, bins))
