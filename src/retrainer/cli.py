@@ -266,6 +266,35 @@ def land_labels(
     raise typer.Exit(0 if outcome.status == "accepted" else 1)
 
 
+def _profile_input(path: Path, reference: Any, features: list[str], time_column: Any) -> Any:
+    """Profile a batch file for `drift`: Parquet and CSV stream in bounded memory."""
+    from retrainer.drift import profile_batch, profile_file
+    from retrainer.drift.stream import columns_of
+
+    if path.suffix.lower() not in {".parquet", ".pq", ".csv"}:
+        frame = _read_input(path, time_column)
+        columns = list(frame.columns)
+    else:
+        if not path.is_file():
+            _fail(RetrainerError(f"{path}: file not found"))
+        if path.stat().st_size == 0:
+            _fail(RetrainerError(f"{path}: empty (0 bytes)"))
+        frame = None
+        try:
+            columns = columns_of(path)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            _fail(RetrainerError(f"{path}: unreadable ({exc})"))
+    missing = [f for f in features if f not in columns]
+    if missing:
+        _fail(RetrainerError(f"{path}: missing feature column(s) {missing}"))
+    if frame is not None:
+        return profile_batch(frame, reference)
+    try:
+        return profile_file(path, reference)
+    except (OSError, ValueError) as exc:
+        _fail(RetrainerError(f"{path}: unreadable ({exc})"))
+
+
 @app.command()
 def drift(
     model: str,
@@ -277,7 +306,9 @@ def drift(
 ) -> None:
     """Compare a file with the champion's reference profile (or another file); print JSON.
 
-    Exit 0 no drift, 1 drift, 2 unreadable input or config.
+    The JSON holds every feature's statistics, threshold, adjusted p-value and reasons,
+    and the verdict. Parquet and CSV files are profiled chunk by chunk. Exit 0 no drift,
+    1 drift, 2 unreadable input or config.
     """
     from retrainer.config import load_model_config
     from retrainer.drift import Profile, build_reference_profile, detect_drift
@@ -311,11 +342,8 @@ def drift(
     except RetrainerError as exc:
         _fail(exc)
         return
-    frame = _read_input(file, config.data.time_column)
-    missing = [f for f in config.features if f not in frame.columns]
-    if missing:
-        _fail(RetrainerError(f"{file}: missing feature column(s) {missing}"))
-    result = detect_drift(profile, frame, config.drift, importances)
+    current = _profile_input(file, profile, config.features, config.data.time_column)
+    result = detect_drift(profile, current, config.drift, importances)
     typer.echo(
         json.dumps(
             {"model": model, "file": str(file), "reference": against, **result.to_dict()},

@@ -175,9 +175,38 @@ class ValidationConfig(_Frozen):
 
 
 class DriftConfig(_Frozen):
-    statistic: Literal["psi"] = "psi"
+    """When a feature, and a batch, has drifted (see ``retrainer.drift.detect``).
+
+    A feature drifts when an effect size passes its threshold *and* its bin counts differ
+    significantly after Benjamini-Hochberg correction across features; the batch drifts
+    when the drifted features carry ``drift_share`` of the champion's importance.
+    """
+
+    statistic: Literal["wasserstein", "psi", "jensen_shannon", "ks", "chi_square"] = Field(
+        default="wasserstein",
+        description="Effect size for numeric features (normalised Wasserstein by default).",
+    )
+    categorical_statistic: Literal["jensen_shannon", "psi", "chi_square"] = "jensen_shannon"
     bins: Annotated[int, Field(ge=2, le=100)] = 10
-    threshold: Annotated[float, Field(gt=0.0)] = 0.25
+    threshold: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None,
+        description="Numeric effect threshold; null: the statistic's default (0.1 for all).",
+    )
+    categorical_threshold: Annotated[float, Field(gt=0.0)] | None = None
+    missing_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.05, description="Absolute change of a feature's missing share that drifts."
+    )
+    unseen_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.05, description="Share of a batch's values in unseen categories that drifts."
+    )
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.05, description="False discovery rate of the Benjamini-Hochberg correction."
+    )
+    importance_scaled: bool = Field(
+        default=True,
+        description="Lower a feature's threshold in proportion to its share of importance "
+        "above an equal share (never below a tenth of the threshold).",
+    )
     drift_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.3,
         description="Importance-weighted share of drifted features above which the batch drifts.",

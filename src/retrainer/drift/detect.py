@@ -1,6 +1,9 @@
 """From per-feature statistics to one explained, importance-weighted verdict.
 
-A feature drifts when its statistic passes its threshold. The batch drifts when the
+A feature drifts when an effect size passes its threshold *and* the change is
+significant after Benjamini-Hochberg correction across features. Effect sizes do not
+grow with the batch, p-values do: the threshold keeps a million-row batch from flagging
+every column, the test keeps a small batch from flagging noise. The batch drifts when the
 drifted features carry at least ``drift_share`` of the champion's importance: drift in
 features the model barely uses does not retrain for nothing.
 """
@@ -8,110 +11,24 @@ features the model barely uses does not retrain for nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrainer.drift.profile import (
-    CategoricalProfile,
-    FeatureProfile,
-    NumericProfile,
-    Profile,
-    profile_batch,
-)
-from retrainer.drift.stats import STATISTICS
+from retrainer.drift.build import profile_batch
+from retrainer.drift.profile import FeatureProfile, NumericProfile, Profile
+from retrainer.drift.registry import STATISTICS, Comparison
+from retrainer.drift.result import DriftResult, FeatureDrift
+from retrainer.drift.stats import benjamini_hochberg, chi_square
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from retrainer.config import DriftConfig
 
-__all__ = ["DriftResult", "FeatureDrift", "detect_drift"]
+__all__ = ["PREDICTION", "detect_drift"]
 
-
-@dataclass(frozen=True)
-class FeatureDrift:
-    """One feature's statistic against its threshold.
-
-    ``importance`` is the feature's normalised weight in the verdict (weights sum to 1),
-    not the raw importance it was given.
-    """
-
-    feature: str
-    kind: str
-    statistic: str
-    value: float
-    threshold: float
-    drifted: bool
-    importance: float
-    reference_missing_rate: float
-    current_missing_rate: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureDrift:
-        return cls(
-            str(data["feature"]),
-            str(data["kind"]),
-            str(data["statistic"]),
-            float(data["value"]),
-            float(data["threshold"]),
-            bool(data["drifted"]),
-            float(data["importance"]),
-            float(data["reference_missing_rate"]),
-            float(data["current_missing_rate"]),
-        )
-
-
-@dataclass(frozen=True)
-class DriftResult:
-    """The batch-level verdict with its evidence; ``features`` sorted by value, largest first."""
-
-    drift: bool
-    drift_score: float
-    threshold_share: float
-    features: tuple[FeatureDrift, ...]
-    row_count: int
-    explanation: str
-
-    @property
-    def drifted_features(self) -> list[FeatureDrift]:
-        return [f for f in self.features if f.drifted]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "drift": self.drift,
-            "drift_score": self.drift_score,
-            "threshold_share": self.threshold_share,
-            "row_count": self.row_count,
-            "explanation": self.explanation,
-            "features": [f.to_dict() for f in self.features],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DriftResult:
-        return cls(
-            bool(data["drift"]),
-            float(data["drift_score"]),
-            float(data["threshold_share"]),
-            tuple(FeatureDrift.from_dict(f) for f in data["features"]),
-            int(data["row_count"]),
-            str(data["explanation"]),
-        )
-
-
-def _buckets(profile: NumericProfile | CategoricalProfile, keys: list[str] | None) -> list[int]:
-    if isinstance(profile, NumericProfile):
-        return [*profile.counts, profile.missing]
-    assert keys is not None
-    return [*(profile.counts.get(k, 0) for k in keys), profile.missing]
-
-
-def _missing_rate(profile: NumericProfile | CategoricalProfile) -> float:
-    present = sum(profile.counts) if isinstance(profile, NumericProfile) else profile.count
-    total = present + profile.missing
-    return profile.missing / total if total else 0.0
+PREDICTION = "prediction"
+# A feature's threshold is never scaled below this share of the configured one.
+_MIN_SCALE = 0.1
 
 
 def _weight(value: Any) -> float:
@@ -144,11 +61,51 @@ def _comparable(name: str, ref: FeatureProfile, cur: FeatureProfile | None) -> F
     return cur
 
 
+def _statistic_for(kind: str, config: DriftConfig) -> tuple[str, float]:
+    name = config.statistic if kind == "numeric" else config.categorical_statistic
+    configured = config.threshold if kind == "numeric" else config.categorical_threshold
+    return name, STATISTICS[name].default_threshold if configured is None else configured
+
+
+def _threshold(
+    name: str, base: float, weight: float, n_features: int, config: DriftConfig
+) -> float:
+    if name in config.feature_thresholds:
+        return float(config.feature_thresholds[name])
+    if not config.importance_scaled or weight <= 0:
+        return base
+    # A feature carrying k equal shares of the importance gets a k times smaller threshold:
+    # a small shift in what the model leans on matters more than a large one elsewhere.
+    return base * max(_MIN_SCALE, min(1.0, 1.0 / (n_features * weight)))
+
+
+def _evaluate(
+    name: str, comparison: Comparison, threshold: float, config: DriftConfig
+) -> tuple[str, float, dict[str, float], tuple[str, ...], float]:
+    statistic, _ = _statistic_for(comparison.kind, config)
+    values = {
+        key: round(stat(comparison), 6)
+        for key, stat in STATISTICS.items()
+        if comparison.kind in stat.kinds
+    }
+    value = values[statistic]
+    reasons = []
+    if value > threshold:
+        reasons.append(f"{STATISTICS[statistic].label} {value:.3g} > {threshold:.3g}")
+    if values["missing_rate"] > config.missing_threshold:
+        before, after = comparison.missing_rates()
+        reasons.append(f"missing {before:.1%} -> {after:.1%}")
+    if values.get("unseen_share", 0.0) > config.unseen_threshold:
+        reasons.append(f"{values['unseen_share']:.1%} unseen categories")
+    p_value = chi_square(comparison.reference, comparison.current)[1]
+    return statistic, value, values, tuple(reasons), p_value
+
+
 def _explain(results: list[FeatureDrift], score: float, config: DriftConfig) -> str:
-    name = config.statistic.upper()
     drifted = [f for f in results if f.drifted]
     listed = ", ".join(
-        f"{f.feature} ({name} {f.value:.2f}, weight {f.importance:.2f})" for f in drifted
+        f"{f.feature} ({'; '.join(f.reasons)}; p_adj {f.p_adjusted:.2g}, weight {f.importance:.2f})"
+        for f in drifted
     )
     if score >= config.drift_share:
         return (
@@ -162,10 +119,41 @@ def _explain(results: list[FeatureDrift], score: float, config: DriftConfig) -> 
         )
     if not results:
         return "no drift: no features to compare"
+    noise = [f for f in results if f.reasons]
+    if noise:
+        return (
+            f"no drift: {', '.join(f.feature for f in noise)} passed a threshold but the "
+            f"change is not significant (p_adj > {config.alpha:g})"
+        )
     top = results[0]
     return (
-        f"no drift: no feature's {name} above its threshold "
-        f"(largest {top.feature} {top.value:.2f} <= {top.threshold:.2f})"
+        f"no drift: no feature above its threshold (largest {top.feature} "
+        f"{top.statistic} {top.value:.3g} <= {top.threshold:.3g})"
+    )
+
+
+def _prediction_drift(reference: Profile, current: Profile, config: DriftConfig) -> Any:
+    if reference.prediction is None or current.prediction is None:
+        return None
+    comparison = Comparison.of(reference.prediction, current.prediction)
+    _, threshold = _statistic_for(comparison.kind, config)
+    statistic, value, values, reasons, p = _evaluate(PREDICTION, comparison, threshold, config)
+    before, after = comparison.missing_rates()
+    drifted = bool(reasons) and p <= config.alpha
+    return FeatureDrift(
+        PREDICTION,
+        comparison.kind,
+        statistic,
+        value,
+        threshold,
+        drifted,
+        0.0,
+        before,
+        after,
+        p,
+        p,
+        values,
+        reasons,
     )
 
 
@@ -180,8 +168,9 @@ def detect_drift(
     Args:
         reference: the champion's reference profile.
         batch: the batch itself, or its profile on the reference's bins (for example
-            merged from chunk profiles).
-        config: statistic, per-feature thresholds and the share that makes a drift.
+            merged from chunk or partition profiles).
+        config: statistics, thresholds, the false discovery rate and the share of
+            importance that makes a drift.
         importances: the champion's feature importances (e.g. permutation importance).
             Negative, NaN and absent values count as 0; when none is positive every
             feature weighs the same.
@@ -190,50 +179,66 @@ def detect_drift(
         ValueError: ``batch`` is a profile that was not made on the reference's bins.
 
     Notes:
-        Feature :math:`j` drifts when its statistic :math:`d_j` (PSI on the bins plus a
-        missing bucket) exceeds its threshold :math:`t_j`
-        (``feature_thresholds[j]``, else ``threshold``). With weights
-        :math:`w_j = \\max(I_j, 0) / \\sum_k \\max(I_k, 0)`, the batch drifts when
+        For feature :math:`j` with effect size :math:`d_j` (``statistic`` for numeric,
+        ``categorical_statistic`` for categorical features, on the bins plus a missing
+        bucket) and chi-square p-value :math:`p_j` on the same 2 x k table, with weights
+        :math:`w_j = \\max(I_j, 0) / \\sum_k \\max(I_k, 0)` over :math:`m` features:
 
-        .. math:: \\text{score} = \\sum_j w_j \\, [d_j > t_j] \\ge \\text{drift\\_share}.
+        .. math::
+            t_j = t \\cdot \\max(0.1, \\min(1, 1 / (m w_j))), \\qquad
+            \\text{drifted}_j = [d_j > t_j \\lor \\text{missing or unseen change}]
+                \\land [\\tilde p_j \\le \\alpha]
 
-        So a large shift in a feature the model barely uses does not retrain for nothing.
+        where :math:`\\tilde p` are Benjamini-Hochberg adjusted p-values and
+        ``feature_thresholds[j]`` replaces :math:`t_j`. The batch drifts when
+
+        .. math:: \\text{score} = \\sum_j w_j \\, \\text{drifted}_j \\ge \\text{drift\\_share}.
+
+        With no feature changed, BH keeps the chance of any flag at most :math:`\\alpha`.
     """
     current = batch if isinstance(batch, Profile) else profile_batch(batch, reference)
-    statistic = STATISTICS[config.statistic]
     names = list(reference.features)
     weights = _weights(names, importances)
-    results: list[FeatureDrift] = []
+    evaluated = []
     for name in names:
         ref = reference.features[name]
-        cur = _comparable(name, ref, current.features.get(name))
-        keys = None
-        if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-            keys = sorted(set(ref.counts) | set(cur.counts))
-        ref_counts, cur_counts = _buckets(ref, keys), _buckets(cur, keys)
-        value = statistic(ref_counts, cur_counts) if sum(cur_counts) else 0.0
-        threshold = float(config.feature_thresholds.get(name, config.threshold))
+        comparison = Comparison.of(ref, _comparable(name, ref, current.features.get(name)))
+        _, base = _statistic_for(comparison.kind, config)
+        threshold = _threshold(name, base, weights[name], len(names), config)
+        evaluated.append(
+            (name, comparison, threshold, _evaluate(name, comparison, threshold, config))
+        )
+    adjusted = benjamini_hochberg([e[3][4] for e in evaluated])
+    results: list[FeatureDrift] = []
+    for (name, comparison, threshold, evaluation), p_adj in zip(evaluated, adjusted, strict=True):
+        statistic, value, values, reasons, p_value = evaluation
+        before, after = comparison.missing_rates()
         results.append(
             FeatureDrift(
                 name,
-                ref.kind,
-                config.statistic,
-                round(float(value), 6),
-                threshold,
-                bool(value > threshold),
+                comparison.kind,
+                statistic,
+                value,
+                round(threshold, 6),
+                bool(reasons) and bool(p_adj <= config.alpha),
                 round(weights[name], 6),
-                _missing_rate(ref),
-                _missing_rate(cur),
+                before,
+                after,
+                float(p_value),
+                float(p_adj),
+                values,
+                reasons,
             )
         )
-    results.sort(key=lambda f: (-f.value, f.feature))
+    results.sort(key=lambda f: (-f.value / f.threshold, f.feature))
     score = round(sum(f.importance for f in results if f.drifted), 6)
-    drift = score >= config.drift_share
     return DriftResult(
-        drift,
+        score >= config.drift_share,
         score,
         config.drift_share,
         tuple(results),
         current.row_count,
         _explain(results, score, config),
+        _prediction_drift(reference, current, config),
+        config.alpha,
     )

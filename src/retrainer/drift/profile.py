@@ -1,7 +1,9 @@
 """Mergeable, JSON-serialisable profiles of a data set, feature by feature.
 
 A reference profile is computed once, at training time, and stored with the model
-version. A batch is then profiled *on the reference's bins*, so comparing them is cheap
+version (with the model's score distribution), so promotion and rollback swap the
+reference with the model. A batch is then profiled *on the reference's bins*
+(:mod:`retrainer.drift.build`, :mod:`retrainer.drift.stream`), so comparing them is cheap
 and two partial batch profiles add up to the profile of their union (chunks, partitions).
 """
 
@@ -13,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from collections.abc import Iterable
 
 __all__ = [
     "UNSEEN",
     "CategoricalProfile",
+    "FeatureProfile",
     "NumericProfile",
     "Profile",
-    "build_reference_profile",
-    "profile_batch",
+    "merge_profiles",
 ]
 
 UNSEEN = "__unseen__"
@@ -36,10 +38,11 @@ class NumericProfile:
     (including +/-inf) land in the outer bins instead of being lost.
 
     ``counts`` cover every non-missing value and ``missing`` the NaN/None ones. The
-    moments (``count``, ``total``, ``total_sq``, ``min``, ``max``) cover the finite values
-    only, so an infinity is binned without turning the mean into inf. An empty profile has
-    ``min = +inf`` and ``max = -inf``, the identities of min and max, so merging it is a
-    no-op.
+    moments (``count``, ``total``, ``total_sq``, ``min``, ``max``) and ``tails``, the sums
+    of the values in the lowest and the highest bin (which give the Wasserstein distance
+    its tails), cover the finite values only, so an infinity is binned without turning the
+    mean into inf. An empty profile has ``min = +inf`` and ``max = -inf``, the identities
+    of min and max, so merging it is a no-op.
 
     Notes:
         Sums rather than means are kept so that merging is addition: with
@@ -55,6 +58,8 @@ class NumericProfile:
     total_sq: float
     min: float
     max: float
+    # Empty in profiles written before tail sums existed: see tail_sums().
+    tails: tuple[float, ...] = ()
     kind: str = "numeric"
 
     @property
@@ -68,9 +73,26 @@ class NumericProfile:
         var = (self.total_sq - self.total**2 / self.count) / (self.count - 1)
         return math.sqrt(max(var, 0.0))
 
+    def tail_sums(self) -> tuple[float, float]:
+        """Sums of the finite values in the lowest and the highest bin.
+
+        Older profiles lack them: their outer bins are then taken to sit at ``min`` and
+        ``max`` (or the outer edge), a cruder stand-in.
+        """
+        if len(self.tails) == 2:
+            return self.tails[0], self.tails[1]
+        if not self.edges:
+            return self.total, self.total
+        low = min(self.min, self.edges[0]) if math.isfinite(self.min) else self.edges[0]
+        high = max(self.max, self.edges[-1]) if math.isfinite(self.max) else self.edges[-1]
+        return self.counts[0] * low, self.counts[-1] * high
+
     def merge(self, other: NumericProfile) -> NumericProfile:
         if self.edges != other.edges:
             raise ValueError("cannot merge numeric profiles with different bins")
+        tails: tuple[float, ...] = ()
+        if len(self.tails) == len(other.tails) == 2:
+            tails = (self.tails[0] + other.tails[0], self.tails[1] + other.tails[1])
         return NumericProfile(
             self.edges,
             tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
@@ -80,6 +102,7 @@ class NumericProfile:
             self.total_sq + other.total_sq,
             min(self.min, other.min),
             max(self.max, other.max),
+            tails,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +118,7 @@ class NumericProfile:
             "max": _json_float(self.max),
             "mean": _json_float(self.mean),
             "std": _json_float(self.std),
+            "tails": list(self.tails),
         }
 
     @classmethod
@@ -108,6 +132,7 @@ class NumericProfile:
             float(data["total_sq"]),
             _float(data["min"], math.inf),
             _float(data["max"], -math.inf),
+            tuple(float(s) for s in data.get("tails", ())),
         )
 
 
@@ -143,33 +168,50 @@ FeatureProfile = NumericProfile | CategoricalProfile
 
 @dataclass(frozen=True)
 class Profile:
-    """Per-feature profiles of one data set (a reference, a batch or a chunk of one)."""
+    """Per-feature profiles of one data set (a reference, a batch or a chunk of one).
+
+    ``prediction`` profiles the model's output on the same rows (the positive-class
+    score, the predicted class or the regression output) when it is known: the
+    reference's comes from training, a batch's from the monitor's scoring.
+    """
 
     features: dict[str, FeatureProfile] = field(default_factory=dict)
     row_count: int = 0
+    prediction: FeatureProfile | None = None
 
     def merge(self, other: Profile) -> Profile:
         """Add two partial profiles on the same bins: the profile of the union of their rows."""
         if set(self.features) != set(other.features):
             raise ValueError("cannot merge profiles of different feature sets")
         merged = {name: _merge(self.features[name], other.features[name]) for name in self.features}
-        return Profile(merged, self.row_count + other.row_count)
+        if (self.prediction is None) != (other.prediction is None):
+            raise ValueError("cannot merge a profile with predictions and one without")
+        prediction = None
+        if self.prediction is not None and other.prediction is not None:
+            prediction = _merge(self.prediction, other.prediction)
+        return Profile(merged, self.row_count + other.row_count, prediction)
+
+    def with_prediction(self, prediction: FeatureProfile | None) -> Profile:
+        return Profile(self.features, self.row_count, prediction)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "row_count": self.row_count,
             "features": {name: p.to_dict() for name, p in self.features.items()},
         }
+        if self.prediction is not None:
+            data["prediction"] = self.prediction.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
-        features: dict[str, FeatureProfile] = {}
-        for name, item in data["features"].items():
-            if item["kind"] == "numeric":
-                features[name] = NumericProfile.from_dict(item)
-            else:
-                features[name] = CategoricalProfile.from_dict(item)
-        return cls(features, int(data["row_count"]))
+        features = {name: _feature(item) for name, item in data["features"].items()}
+        prediction = data.get("prediction")
+        return cls(
+            features,
+            int(data["row_count"]),
+            None if prediction is None else _feature(prediction),
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, allow_nan=False)
@@ -177,6 +219,22 @@ class Profile:
     @classmethod
     def from_json(cls, text: str) -> Profile:
         return cls.from_dict(json.loads(text))
+
+
+def merge_profiles(profiles: Iterable[Profile]) -> Profile:
+    """Merge partial profiles (chunks, partitions) into the profile of all their rows."""
+    merged: Profile | None = None
+    for profile in profiles:
+        merged = profile if merged is None else merged.merge(profile)
+    if merged is None:
+        raise ValueError("no profiles to merge")
+    return merged
+
+
+def _feature(item: dict[str, Any]) -> FeatureProfile:
+    if item["kind"] == "numeric":
+        return NumericProfile.from_dict(item)
+    return CategoricalProfile.from_dict(item)
 
 
 def _merge(a: FeatureProfile, b: FeatureProfile) -> FeatureProfile:
@@ -194,107 +252,3 @@ def _json_float(value: float) -> float | None:
 def _float(value: Any, empty: float) -> float:
     # JSON has no infinities: None stands for the +/-inf of an empty profile.
     return empty if value is None else float(value)
-
-
-def _numeric(values: Any, edges: tuple[float, ...]) -> NumericProfile:
-    import numpy as np
-
-    array = np.asarray(values, dtype="float64")
-    nan = np.isnan(array)
-    present = array[~nan]
-    # side="left": a value equal to an edge belongs to the bin that edge closes.
-    bins = np.searchsorted(np.asarray(edges, dtype="float64"), present, side="left")
-    counts = np.bincount(bins, minlength=len(edges) + 1)
-    finite = present[np.isfinite(present)]
-    return NumericProfile(
-        edges,
-        tuple(int(c) for c in counts),
-        int(nan.sum()),
-        int(finite.size),
-        float(finite.sum()),
-        float(np.square(finite).sum()),
-        float(finite.min()) if finite.size else math.inf,
-        float(finite.max()) if finite.size else -math.inf,
-    )
-
-
-def _category(value: Any) -> str:
-    # An int column turns float as soon as it holds a NaN: 1, 1.0 and "1" are one category.
-    if isinstance(value, float) and value.is_integer():  # np.float64 is a float too
-        return str(int(value))
-    return str(value)
-
-
-def _categorical(values: Any, known: set[str] | None) -> CategoricalProfile:
-    import pandas as pd
-
-    series = pd.Series(values)
-    missing = int(series.isna().sum())
-    counts: dict[str, int] = {}
-    # Count the raw values first: converting only the distinct keys to str is far cheaper.
-    for key, value in series.value_counts(dropna=True, sort=False).items():
-        if value:
-            counts[_category(key)] = counts.get(_category(key), 0) + int(value)
-    if known is not None:
-        folded = dict.fromkeys(known, 0)
-        folded[UNSEEN] = 0
-        for key, value in counts.items():
-            folded[key if key in known else UNSEEN] += value
-        counts = folded
-    return CategoricalProfile(counts, missing)
-
-
-def _numeric_values(frame: pd.DataFrame, name: str) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    # Unparseable text becomes NaN and so counts as missing (validation reports the type).
-    numbers = pd.to_numeric(frame[name], errors="coerce")
-    return numbers.to_numpy(dtype="float64", na_value=np.nan)
-
-
-def build_reference_profile(
-    frame: pd.DataFrame, numeric: list[str], categorical: list[str], bins: int = 10
-) -> Profile:
-    """Profile the training data: quantile bins for numeric features, category counts.
-
-    Numeric edges are the quantiles ``1/bins, ..., (bins-1)/bins`` of the finite values.
-    Tied quantiles (a feature with few distinct values) collapse into one edge, so such a
-    feature gets fewer bins rather than empty ones.
-    """
-    import numpy as np
-
-    features: dict[str, FeatureProfile] = {}
-    for name in numeric:
-        values = _numeric_values(frame, name)
-        finite = values[np.isfinite(values)]
-        edges: tuple[float, ...] = ()
-        if finite.size:
-            quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
-            edges = tuple(float(e) for e in np.unique(quantiles))
-        features[name] = _numeric(values, edges)
-    for name in categorical:
-        features[name] = _categorical(frame[name], None)
-    return Profile(features, len(frame))
-
-
-def profile_batch(frame: pd.DataFrame, reference: Profile) -> Profile:
-    """Profile a batch (or a chunk of one) on the reference's bins and categories.
-
-    NaN and None count as missing; +/-inf land in the outer bins; categories the reference
-    never saw are counted in :data:`UNSEEN`. A feature absent from the batch counts as
-    all-missing rather than being skipped. Profiles of chunks merge with
-    :meth:`Profile.merge`.
-    """
-    import numpy as np
-
-    features: dict[str, FeatureProfile] = {}
-    n = len(frame)
-    for name, ref in reference.features.items():
-        if isinstance(ref, NumericProfile):
-            values = _numeric_values(frame, name) if name in frame else np.full(n, np.nan)
-            features[name] = _numeric(values, ref.edges)
-        else:
-            column = frame[name] if name in frame else [None] * n
-            features[name] = _categorical(column, set(ref.counts) - {UNSEEN})
-    return Profile(features, n)

@@ -1,6 +1,7 @@
 """A self-contained HTML drift report: verdict, a table sorted by effect, and a plot of
-reference vs current bin proportions for every drifted feature (inline SVG, no scripts,
-no external URLs, so it opens anywhere, including from an MLflow artifact view)."""
+reference vs current bin proportions for every drifted feature and the model's output
+(inline SVG, no scripts, no external URLs, so it opens anywhere, including from an MLflow
+artifact view)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING
 from retrainer.drift.profile import CategoricalProfile, NumericProfile
 
 if TYPE_CHECKING:
-    from retrainer.drift.detect import DriftResult
-    from retrainer.drift.profile import Profile
+    from retrainer.drift.profile import FeatureProfile, Profile
+    from retrainer.drift.result import DriftResult, FeatureDrift
 
 __all__ = ["render_html"]
 
@@ -84,44 +85,69 @@ def _svg(labels: list[str], ref: list[float], cur: list[float]) -> str:
     )
 
 
+def _plot(f: FeatureDrift, ref: FeatureProfile, cur: FeatureProfile) -> str:
+    keys: list[str] = []
+    if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
+        keys = sorted(set(ref.counts) | set(cur.counts))
+    return (
+        f"<h3>{escape(f.feature)}: {escape(_label(f.statistic))} {f.value:.3f}"
+        f" ({escape('; '.join(f.reasons))})</h3>"
+        + _svg(_labels(ref, keys), _shares(ref, keys), _shares(cur, keys))
+    )
+
+
+def _label(statistic: str) -> str:
+    from retrainer.drift.registry import STATISTICS
+
+    known = STATISTICS.get(statistic)
+    return statistic.upper() if known is None else known.label
+
+
 def render_html(result: DriftResult, reference: Profile, current: Profile, *, title: str) -> str:
     """Render the drift report of one batch as a self-contained HTML page.
 
-    The verdict and its explanation come first, then every feature sorted by its
-    statistic, then a bar chart of reference vs batch bin proportions for each drifted
-    feature (inline SVG: no scripts, no external resources).
+    The verdict and its explanation come first, then every feature sorted by how far its
+    effect passes its threshold, then a bar chart of reference vs batch bin proportions
+    for each drifted feature and for the model's predictions (inline SVG: no scripts, no
+    external resources).
     """
     verdict = (
         '<span class="drift">DRIFT</span>' if result.drift else '<span class="ok">no drift</span>'
     )
     rows = "".join(
-        f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td><td>{f.value:.3f}</td>"
-        f'<td>{f.threshold:.2f}</td><td class="{"drift" if f.drifted else "ok"}">'
-        f"{'yes' if f.drifted else 'no'}</td><td>{f.importance:.3f}</td>"
-        f"<td>{f.reference_missing_rate:.1%}</td><td>{f.current_missing_rate:.1%}</td></tr>"
+        f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td><td>{escape(_label(f.statistic))}"
+        f"</td><td>{f.value:.3f}</td><td>{f.threshold:.3f}</td><td>{f.p_adjusted:.2g}</td>"
+        f'<td class="{"drift" if f.drifted else "ok"}">{"yes" if f.drifted else "no"}</td>'
+        f"<td>{f.importance:.3f}</td><td>{f.reference_missing_rate:.1%}</td>"
+        f"<td>{f.current_missing_rate:.1%}</td><td>{escape('; '.join(f.reasons))}</td></tr>"
         for f in result.features
     )
-    statistic = result.features[0].statistic.upper() if result.features else "statistic"
-    plots = []
-    for f in result.drifted_features:
-        ref, cur = reference.features[f.feature], current.features[f.feature]
-        keys: list[str] = []
-        if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-            keys = sorted(set(ref.counts) | set(cur.counts))
-        labels = _labels(ref, keys)
-        plots.append(
-            f"<h3>{escape(f.feature)}: {f.statistic.upper()} {f.value:.3f}</h3>"
-            + _svg(labels, _shares(ref, keys), _shares(cur, keys))
+    plots = [
+        _plot(f, reference.features[f.feature], current.features[f.feature])
+        for f in result.drifted_features
+    ]
+    prediction = ""
+    p = result.prediction
+    if p is not None and reference.prediction is not None and current.prediction is not None:
+        state = "drifted" if p.drifted else "stable"
+        prediction = (
+            f"<h2>Model output: {state}</h2><p>{escape(_label(p.statistic))} {p.value:.3f} "
+            f"(threshold {p.threshold:.3f}, p {p.p_value:.2g}); evidence only, not part "
+            "of the verdict.</p>" + _plot(p, reference.prediction, current.prediction)
         )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{_STYLE}</style></head><body>
 <h1>{escape(title)}</h1>
 <p>Verdict: {verdict}. {escape(result.explanation)}</p>
 <p>{result.row_count:,} rows; importance-weighted drifted share {result.drift_score:.2f}
-(threshold {result.threshold_share:.2f}).</p>
-<table><tr><th>feature</th><th>kind</th><th>{statistic}</th><th>threshold</th><th>drifted</th>
-<th>importance weight</th><th>missing (reference)</th><th>missing (batch)</th></tr>{rows}</table>
+(threshold {result.threshold_share:.2f}). A feature drifts when its effect passes its
+threshold and its bin counts differ significantly (chi-square, Benjamini-Hochberg adjusted
+p &le; {result.alpha:g}).</p>
+<table><tr><th>feature</th><th>kind</th><th>statistic</th><th>value</th><th>threshold</th>
+<th>adjusted p</th><th>drifted</th><th>importance weight</th><th>missing (reference)</th>
+<th>missing (batch)</th><th>why</th></tr>{rows}</table>
 <div class="legend"><span style="background:#90a4ae"></span>reference (training data)
 <span style="background:#e53935"></span>this batch</div>
 {"".join(plots) or "<p>No feature drifted.</p>"}
+{prediction}
 </body></html>"""

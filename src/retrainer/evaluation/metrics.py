@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     from retrainer.config import ModelConfig
 
-__all__ = ["GREATER_IS_BETTER", "compute_metrics", "predict_scores"]
+__all__ = ["GREATER_IS_BETTER", "compute_metrics", "model_output", "predict_scores"]
 
 GREATER_IS_BETTER = {
     "roc_auc": True,
@@ -30,6 +30,20 @@ def predict_scores(model: Any, frame: pd.DataFrame, config: ModelConfig) -> dict
         out["proba"] = model.predict_proba(features)
         out["classes"] = list(model.classes_)
     return out
+
+
+def model_output(scores: dict[str, Any], config: ModelConfig) -> Any:
+    """The one output whose distribution prediction drift watches.
+
+    The positive-class score for a binary classifier (it moves before the labels do),
+    the predicted class otherwise, the prediction for a regressor.
+    """
+    proba, classes = scores.get("proba"), scores.get("classes", [])
+    if config.target.task == "binary" and proba is not None:
+        positive = config.target.positive_label
+        if positive in classes:
+            return proba[:, classes.index(positive)]
+    return scores["prediction"]
 
 
 def compute_metrics(model: Any, frame: pd.DataFrame, config: ModelConfig) -> dict[str, float]:

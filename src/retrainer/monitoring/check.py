@@ -7,11 +7,11 @@ batch; keys derive from the batch id, so a rerun overwrites the same objects.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import compute_metrics, predict_scores
+from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
 from retrainer.registry.aliases import champion_version
 from retrainer.registry.client import start_model_run
 
@@ -40,6 +40,9 @@ class BatchCheck:
     report_key: str | None
     report_uri: str | None
     checked_at: str
+    # Per drifted feature: statistic, value, threshold, adjusted p, weight, reasons.
+    drift_evidence: list[dict[str, Any]] = field(default_factory=list)
+    prediction_drift: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +58,8 @@ class BatchCheck:
             "explanation": self.explanation,
             "report_uri": self.report_uri,
             "realized": self.realized,
+            "evidence": self.drift_evidence,
+            "prediction_drift": self.prediction_drift,
         }
 
 
@@ -97,7 +102,14 @@ def check_batch(
     """Score an accepted batch with the champion and compare it with the champion's reference."""
     import mlflow
 
-    from retrainer.drift import DriftResult, Profile, detect_drift, profile_batch, render_html
+    from retrainer.drift import (
+        DriftResult,
+        Profile,
+        detect_drift,
+        profile_batch,
+        profile_predictions,
+        render_html,
+    )
     from retrainer.evaluation.challenger import load_model
     from retrainer.training.train import ARTIFACTS
 
@@ -127,11 +139,13 @@ def check_batch(
         mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
     )
     importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
-    current = profile_batch(frame, reference)
-    drift: DriftResult = detect_drift(reference, current, config.drift, importances)
-
     model = load_model(config.name, version)  # once per batch
     scores = predict_scores(model, frame, config)
+    current = profile_batch(frame, reference)
+    if reference.prediction is not None:
+        outputs = model_output(scores, config)
+        current = current.with_prediction(profile_predictions(outputs, reference.prediction))
+    drift: DriftResult = detect_drift(reference, current, config.drift, importances)
     _write_predictions(storage, config, batch_id, frame, scores, version)
     realized = (
         compute_metrics(model, frame, config) if config.target.column in frame.columns else {}
@@ -159,6 +173,8 @@ def check_batch(
         report_key,
         report_uri,
         now,
+        [f.summary() for f in drift.drifted_features],
+        None if drift.prediction is None else drift.prediction.summary(),
     )
     storage.write_json(f"{prefix}/monitor.json", result.to_dict())
 
@@ -176,13 +192,19 @@ def check_batch(
                 "drift_score": drift.drift_score,
                 "drifted_features": len(result.drifted_features),
                 **{f"realized_{k}": v for k, v in realized.items()},
-                **{f"psi_{f.feature}": f.value for f in drift.features},
+                **{f"{f.statistic}_{f.feature}": f.value for f in drift.features},
+                **(
+                    {f"prediction_{drift.prediction.statistic}": drift.prediction.value}
+                    if drift.prediction
+                    else {}
+                ),
             }
         )
         mlflow.log_text(html, "drift/report.html")
         mlflow.log_dict(drift.to_dict(), "drift/report.json")
+    # The task log carries the report's location: the Airflow user's link to the plots.
     log.info(
-        "batch %s of %s: %s; realized %s; report %s",
+        "batch %s of %s: %s; realized %s; drift report %s",
         batch_id,
         config.name,
         drift.explanation,

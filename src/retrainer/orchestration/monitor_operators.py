@@ -199,6 +199,9 @@ class EmitDriftEventOperator(BaseOperator):
             "drifted_features": latest["drifted_features"],
             "explanation": latest["explanation"],
             "report_uri": latest["report_uri"],
+            # Which features, how much, why: the retrain run can show it without the lake.
+            "evidence": latest.get("evidence", []),
+            "prediction_drift": latest.get("prediction_drift"),
         }
         context["outlet_events"][model_asset(self.model, "drift")].extra = extra
         log.warning(

@@ -11,7 +11,7 @@ import logging
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import compute_metrics
+from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
 from retrainer.registry.aliases import set_tags
 from retrainer.registry.client import start_model_run
 from retrainer.training.pipeline import build_pipeline
@@ -164,8 +164,13 @@ def train_challenger(
     pipeline = build_pipeline(config).fit(window.train[config.features], window.train[target])
     metrics = compute_metrics(pipeline, window.holdout, config)
     importances = _importances(pipeline, window.holdout, config)
+    # The reference travels with the model version: promotion and rollback swap both.
     profile = build_reference_profile(
-        window.train, config.numeric_features, config.categorical_features, bins=config.drift.bins
+        window.train,
+        config.numeric_features,
+        config.categorical_features,
+        bins=config.drift.bins,
+        predictions=model_output(predict_scores(pipeline, window.train, config), config),
     )
     suite = build_suite_spec(window.train, config)
 
