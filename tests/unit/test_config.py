@@ -122,6 +122,8 @@ def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:
     from retrainer.config import ModelConfig
 
     base = yaml.safe_load((repo_root / "config" / "models" / "rainfall.yaml").read_text())
+    base.pop("evaluation", None)
+    base["gate"] = {"metric": "roc_auc", "min_value": 0.6}
     with pytest.raises(ValueError, match=r"needs evaluation\.slices\.columns"):
         ModelConfig.model_validate({**base, "gate": {**base["gate"], "max_slice_regression": 0.05}})
     with pytest.raises(ValueError, match=r"needs evaluation\.fairness"):
