@@ -425,11 +425,26 @@ def status(
 
 
 @app.command()
-def history(model: str, config_dir: ConfigDir = None) -> None:
-    """Print every alias change from the ledger: when, what, who, why."""
+def history(
+    model: str,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Print the champion at this ISO time instead (UTC if naive)"),
+    ] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Print every alias change from the ledger (when, what, who, why), or the champion at --at."""
+    from datetime import datetime
+
     from retrainer.registry import read_ledger
+    from retrainer.registry.ledger import champion_at
     from retrainer.storage import open_storage
 
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        _fail(ValueError(f"--at {at!r} is not an ISO time such as 2026-11-23T10:00:00"))
+        return
     try:
         settings = _settings(config_dir)
         entries = read_ledger(
@@ -438,11 +453,22 @@ def history(model: str, config_dir: ConfigDir = None) -> None:
     except RetrainerError as exc:
         _fail(exc)
         return
+    if when is not None:
+        entry = champion_at(entries, when)
+        if entry is None:
+            typer.echo(f"{model} at {at}: no champion")
+        else:
+            typer.echo(
+                f"{model} at {at}: champion v{entry['version']} since {entry['time']} "
+                f"({entry['event']} by {entry.get('actor')}: {entry.get('reason')})"
+            )
+        return
     if not entries:
         typer.echo(f"{model}: no alias changes recorded")
     for e in entries:
         previous = f" (was v{e['previous_version']})" if e.get("previous_version") else ""
+        run = f" [run {e['airflow_run_id']}]" if e.get("airflow_run_id") else ""
         typer.echo(
             f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
-            f"{e.get('reason')}"
+            f"{e.get('reason')}{run}"
         )

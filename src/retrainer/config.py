@@ -16,13 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from retrainer.errors import ConfigError
 
 __all__ = [
+    "ApprovalConfig",
     "ColumnExpectation",
+    "ComparisonRule",
     "DataConfig",
     "DriftConfig",
+    "EvaluationConfig",
+    "FairnessBounds",
+    "FairnessConfig",
     "GateConfig",
     "ModelConfig",
     "ModelSpec",
     "SeverityRule",
+    "SliceConfig",
     "TargetConfig",
     "TrainingConfig",
     "ValidationConfig",
@@ -214,18 +220,103 @@ class DriftConfig(_Frozen):
     feature_thresholds: dict[str, Annotated[float, Field(gt=0.0)]] = Field(default_factory=dict)
 
 
+Metric = Literal["roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"]
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+
+
+class SliceConfig(_Frozen):
+    """Columns whose values (or quantile bins, for numbers) are scored separately."""
+
+    columns: list[str] = Field(default_factory=list)
+    min_size: Annotated[int, Field(ge=1)] = Field(
+        default=100, description="Slices with fewer holdout rows are reported, not judged."
+    )
+    bins: Annotated[int, Field(ge=2, le=20)] = 4
+
+
+class FairnessConfig(_Frozen):
+    """The protected attribute whose groups are compared (binary tasks)."""
+
+    attribute: str
+    privileged: int | str | None = Field(
+        default=None, description="Reference group; default: the group selected most often."
+    )
+    min_group_size: Annotated[int, Field(ge=1)] = 30
+
+
+class EvaluationConfig(_Frozen):
+    """What is measured when challenger and champion meet on the holdout."""
+
+    bootstrap_resamples: Annotated[int, Field(ge=100, le=20000)] = 1000
+    confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    seed: int = 0
+    slices: SliceConfig = Field(default_factory=SliceConfig)
+    fairness: FairnessConfig | None = None
+
+
+class ComparisonRule(_Frozen):
+    """Judge the challenger by the bootstrap interval of its gain over the champion.
+
+    superiority: the interval's lower bound must be above ``margin``;
+    non_inferiority: the lower bound must be above ``-margin`` (no worse than the margin).
+    """
+
+    kind: Literal["superiority", "non_inferiority"]
+    metric: Metric | None = Field(default=None, description="Default: gate.metric.")
+    margin: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class FairnessBounds(_Frozen):
+    min_disparate_impact: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        default=0.8, description="Four-fifths rule by default."
+    )
+    max_equal_opportunity_difference: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
 class GateConfig(_Frozen):
-    metric: Literal["roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"] = "roc_auc"
+    """Typed gate rules; every configured rule must pass (the gate fails closed)."""
+
+    metric: Metric = "roc_auc"
     min_value: float | None = Field(
         default=None, description="Absolute floor the challenger must reach."
     )
     min_improvement: float | None = Field(
         default=None, description="Margin by which the challenger must beat the champion."
     )
+    floors: dict[Metric, float] = Field(
+        default_factory=dict, description="More absolute floors, e.g. {accuracy: 0.7}."
+    )
+    comparison: ComparisonRule | None = None
+    max_slice_regression: Annotated[float, Field(ge=0.0)] | None = Field(
+        default=None, description="No judged slice may lose more than this against the champion."
+    )
+    fairness: FairnessBounds | None = None
+    max_latency_ms_per_1k_rows: Annotated[float, Field(gt=0.0)] | None = None
+    max_model_size_mb: Annotated[float, Field(gt=0.0)] | None = None
 
     @property
     def greater_is_better(self) -> bool:
-        return self.metric not in {"log_loss", "rmse", "mae"}
+        return self.metric not in LOWER_IS_BETTER
+
+
+ApprovalMode = Literal["auto", "mlflow", "airflow"]
+
+
+class ApprovalConfig(_Frozen):
+    """Who lets a gated challenger become champion.
+
+    auto: the gate alone; mlflow: a person sets the version tag ``approval`` to
+    ``approved``/``rejected`` in the MLflow UI; airflow: an Airflow HITL approval task.
+    """
+
+    mode: ApprovalMode = "auto"
+    timeout_minutes: Annotated[float, Field(gt=0.0)] = Field(
+        default=24 * 60, description="A request nobody answers expires after this."
+    )
+    poke_seconds: Annotated[float, Field(ge=1.0)] = 60.0
+    four_eyes: bool = Field(
+        default=True, description="The person who triggered the run cannot approve it."
+    )
 
 
 class ModelConfig(_Frozen):
@@ -245,8 +336,19 @@ class ModelConfig(_Frozen):
     schedule: str | None = Field(
         default=None, description="Cron expression for scheduled retraining, or null."
     )
-    approval: Literal["auto"] = "auto"
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    approval: ApprovalConfig | None = Field(
+        default=None, description="auto | mlflow | airflow, or a mapping; default from settings."
+    )
     owner: str = "retrainer"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _approval_shorthand(cls, data: Any) -> Any:
+        # ``approval: mlflow`` is the short form of ``approval: {mode: mlflow}``.
+        if isinstance(data, dict) and isinstance(data.get("approval"), str):
+            data = {**data, "approval": {"mode": data["approval"]}}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
@@ -278,7 +380,33 @@ class ModelConfig(_Frozen):
         unknown = sorted(set(self.drift.feature_thresholds) - seen)
         if unknown:
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
+        self._check_evaluation({c for c in known_columns if c is not None})
         return self
+
+    def _check_evaluation(self, known_columns: set[str]) -> None:
+        """Gate rules that need evidence the evaluation is not configured to produce."""
+        evaluation, gate = self.evaluation, self.gate
+        unknown = sorted(set(evaluation.slices.columns) - known_columns)
+        if unknown:
+            raise ValueError(f"evaluation.slices.columns names unknown columns {unknown}")
+        if gate.max_slice_regression is not None and not evaluation.slices.columns:
+            raise ValueError("gate.max_slice_regression needs evaluation.slices.columns")
+        if gate.fairness is not None:
+            if evaluation.fairness is None:
+                raise ValueError("gate.fairness needs evaluation.fairness.attribute")
+            if self.target.task != "binary":
+                raise ValueError("gate.fairness applies to binary tasks only")
+        regression = self.target.task == "regression"
+        used = {gate.metric, *gate.floors}
+        if gate.comparison is not None and gate.comparison.metric:
+            used.add(gate.comparison.metric)
+        wrong = sorted(m for m in used if (m in {"rmse", "mae", "r2"}) != regression)
+        if wrong:
+            raise ValueError(f"gate metrics {wrong} do not fit a {self.target.task} task")
+
+    def approval_mode(self, default: str = "auto") -> str:
+        """The model's approval mode, or the deployment default when the model sets none."""
+        return self.approval.mode if self.approval is not None else default
 
     @property
     def features(self) -> list[str]:

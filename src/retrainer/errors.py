@@ -11,7 +11,8 @@ a model version) so the message alone says what to fix.
     ├── InputDataError         a data file cannot be read as a table (corrupt, empty, wrong format)
     ├── ValidationFailed       a batch was blocked by its expectation suite (carries the evidence)
     ├── RegistryError          the MLflow registry is not in the state an action needs
-    │   └── NoChampion         the model has no `champion` alias yet
+    │   ├── NoChampion         the model has no `champion` alias yet
+    │   └── ApprovalError      an approval request is missing or has an unexpected answer
     └── GateError              the champion/challenger gate could not decide (fails closed)
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ApprovalError",
     "BucketNotFound",
     "ConfigError",
     "GateError",
@@ -88,6 +90,10 @@ class RegistryError(RetrainerError):
 
 class NoChampion(RegistryError):
     """The registered model has no `champion` alias."""
+
+
+class ApprovalError(RegistryError):
+    """An approval request is missing, or its tag holds an unexpected value."""
 
 
 class GateError(RetrainerError):

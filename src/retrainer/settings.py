@@ -44,7 +44,11 @@ ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = (
         "mlflow_artifact_root",
         "Artifact location for new experiments.",
     ),
-    EnvVar("RETRAINER_APPROVAL_MODE", "approval_mode", "Default approval mode: auto."),
+    EnvVar(
+        "RETRAINER_APPROVAL_MODE",
+        "approval_mode",
+        "Default approval mode: auto, mlflow or airflow.",
+    ),
     EnvVar(
         "RETRAINER_ALERT_WEBHOOK_URL", "alert_webhook_url", "Slack-compatible webhook for alerts."
     ),
@@ -69,7 +73,7 @@ class _FileSettings(BaseModel):
     storage_root: str = "{home}/lake"
     mlflow_tracking_uri: str = "sqlite:///{home}/mlflow.db"
     mlflow_artifact_root: str = "{home}/mlartifacts"
-    approval_mode: Literal["auto"] = "auto"
+    approval_mode: Literal["auto", "mlflow", "airflow"] = "auto"
     alert_webhook_url: str | None = None
     airflow_url: str = "http://127.0.0.1:8080"
     airflow_user: str = "admin"

@@ -64,6 +64,7 @@ class Storage(Protocol):
     def list(self, prefix: str = "") -> list[str]: ...
     def uri(self, key: str) -> str: ...
     def write_json(self, key: str, payload: Any) -> str: ...
+    def create_new(self, key: str, data: bytes) -> bool: ...
     def read_json(self, key: str) -> Any: ...
     def write_frame(self, key: str, frame: pd.DataFrame) -> str: ...
     def read_frame(self, key: str) -> pd.DataFrame: ...
@@ -115,6 +116,22 @@ class LocalStorage(_FrameMixin):
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.uri(key)
+
+    def create_new(self, key: str, data: bytes) -> bool:
+        """Write ``key`` only if it does not exist yet; return whether this call created it.
+
+        O_EXCL makes the check and the create one step, so of two racing writers exactly
+        one wins (the basis of the promotion claim).
+        """
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._file_mode)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -194,6 +211,21 @@ class S3Storage(_FrameMixin):
         self._check_bucket()
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         return self.uri(key)
+
+    def create_new(self, key: str, data: bytes) -> bool:
+        """Write ``key`` only if it does not exist yet (S3 conditional write, If-None-Match)."""
+        from botocore.exceptions import ClientError
+
+        self._check_bucket()
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise StorageError(f"cannot create {self.uri(key)}: {exc}") from exc
+        return True
 
     def read_bytes(self, key: str) -> bytes:
         from botocore.exceptions import ClientError

@@ -109,3 +109,64 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             process.wait(10)
         for name in added:
             os.environ.pop(name, None)
+
+
+@dataclass(frozen=True)
+class MlflowServer:
+    """A running ``mlflow server``: its tracking URI and where it keeps its files."""
+
+    url: str
+    artifact_root: Path
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real ``mlflow server`` process (SQLite backend, local artifacts), once per session.
+
+    One worker and no job execution keep it small on the shared 2-core machine. Tests talk
+    to it over HTTP exactly as tasks do in production; each test module uses its own
+    registered model names, so modules do not see each other's versions.
+    """
+    executable = Path(sys.executable).parent / "mlflow"
+    root = tmp_path_factory.mktemp("mlflow-server")
+    artifacts = root / "artifacts"
+    artifacts.mkdir()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    log_path = root / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(executable),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(artifacts),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(f"{url}/health"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_tail = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(f"mlflow server on {url} did not start; log:\n{log_tail}")
+            time.sleep(0.25)
+        yield MlflowServer(url, artifacts)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -203,12 +203,8 @@ def test_rollback_restores_previous_then_named_version(world) -> None:  # type: 
     assert _states(run) == {"rollback": "success"}
     assert _champion(world) == "2"
 
-    run = world["dags"]["rainfall_rollback"].test(
-        run_conf={"reason": "the rejected one", "target_version": 3}
-    )
-    assert _states(run) == {"rollback": "failed"}  # the gate rejected v3: never production
-    assert _champion(world) == "2"
-
+    # (Refusing a version that failed a gate safety rule: tests/integration/test_gate_flow.py;
+    # v3 here failed only the comparison with v2, which does not bar it from serving.)
     run = world["dags"]["rainfall_rollback"].test(
         run_conf={"reason": "no such version", "target_version": 99}
     )

@@ -116,3 +116,30 @@ def test_every_environment_variable_maps_to_a_setting() -> None:
     names = {f.name for f in fields(Settings)}
     assert all(var.field in names for var in ENVIRONMENT_VARIABLES)
     assert len({v.name for v in ENVIRONMENT_VARIABLES}) == len(ENVIRONMENT_VARIABLES)
+
+
+def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:
+    from retrainer.config import ModelConfig
+
+    base = yaml.safe_load((repo_root / "config" / "models" / "rainfall.yaml").read_text())
+    base.pop("evaluation", None)
+    base["gate"] = {"metric": "roc_auc", "min_value": 0.6}
+    with pytest.raises(ValueError, match=r"needs evaluation\.slices\.columns"):
+        ModelConfig.model_validate({**base, "gate": {**base["gate"], "max_slice_regression": 0.05}})
+    with pytest.raises(ValueError, match=r"needs evaluation\.fairness"):
+        ModelConfig.model_validate({**base, "gate": {**base["gate"], "fairness": {}}})
+    with pytest.raises(ValueError, match="unknown columns"):
+        ModelConfig.model_validate({**base, "evaluation": {"slices": {"columns": ["nope"]}}})
+    with pytest.raises(ValueError, match="do not fit a binary task"):
+        ModelConfig.model_validate({**base, "gate": {**base["gate"], "floors": {"rmse": 1.0}}})
+    config = ModelConfig.model_validate(
+        {
+            **base,
+            "approval": "mlflow",
+            "evaluation": {"slices": {"columns": ["visibility"], "min_size": 50}},
+            "gate": {**base["gate"], "max_slice_regression": 0.05},
+        }
+    )
+    assert config.approval is not None and config.approval.mode == "mlflow"
+    assert config.approval_mode() == "mlflow"
+    assert ModelConfig.model_validate(base).approval_mode("airflow") == "airflow"

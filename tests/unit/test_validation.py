@@ -113,6 +113,9 @@ def test_new_category_is_named(config) -> None:  # type: ignore[no-untyped-def]
             "numeric_features": ["x"],
             "categorical_features": ["kind"],
             "data": {"time_column": None},
+            # rainfall's slice rule names a rainfall column; this model has other columns
+            "evaluation": {},
+            "gate": {"metric": "roc_auc", "min_value": 0.6},
         }
     )
     reference = pd.DataFrame({"x": np.arange(100.0), "kind": ["a", "b"] * 50, "rain": [0, 1] * 50})

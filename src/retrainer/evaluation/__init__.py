@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from retrainer.evaluation.bootstrap import DiffInterval, McNemar, mcnemar, paired_bootstrap
 from retrainer.evaluation.challenger import Evaluation, evaluate_challenger, load_model
+from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import GateDecision, RuleOutcome, decide
 from retrainer.evaluation.metrics import GREATER_IS_BETTER, compute_metrics, predict_scores
+from retrainer.evaluation.slices import fairness, slice_metrics
 
 __all__ = [
     "GREATER_IS_BETTER",
+    "DiffInterval",
     "Evaluation",
     "GateDecision",
+    "McNemar",
     "RuleOutcome",
+    "compare_models",
     "compute_metrics",
     "decide",
     "evaluate_challenger",
+    "fairness",
     "load_model",
+    "mcnemar",
+    "paired_bootstrap",
     "predict_scores",
+    "slice_metrics",
 ]

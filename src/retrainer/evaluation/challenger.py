@@ -11,8 +11,10 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import decide
 from retrainer.evaluation.metrics import compute_metrics
+from retrainer.evaluation.report import render_html
 from retrainer.registry.aliases import champion_version, get_version, mark_rejected, set_tags
 from retrainer.registry.client import start_model_run
 
@@ -71,23 +73,37 @@ def evaluate_challenger(
     if not holdout_key:
         raise ValueError(f"version {version} of {config.name!r} has no retrainer.holdout_key tag")
     holdout = storage.read_frame(holdout_key)
-    challenger_metrics = compute_metrics(load_model(config.name, version), holdout, config)
+    challenger_model = load_model(config.name, version)
+    challenger_metrics = compute_metrics(challenger_model, holdout, config)
 
     champion = champion_version(client, config.name)
     champion_v = str(champion.version) if champion is not None else None
     champion_metrics = None
+    champion_model = None
     if champion is not None:
         try:
-            champion_metrics = compute_metrics(
-                load_model(config.name, champion.version), holdout, config
-            )
+            champion_model = load_model(config.name, champion.version)
+            champion_metrics = compute_metrics(champion_model, holdout, config)
         except Exception as exc:  # the gate fails closed on a champion it cannot score
             log.error("champion version %s could not be scored: %s", champion.version, exc)
             champion_metrics = {}
-    decision = decide(challenger_metrics, champion_metrics, config.gate)
+    evidence = compare_models(holdout, challenger_model, champion_model, config)
+    if champion is not None and champion_model is None:
+        evidence["champion_error"] = "the champion could not be loaded"
+    decision = decide(challenger_metrics, champion_metrics, config.gate, evidence)
     log.info(
         "gate for %s v%s vs champion v%s: %s", config.name, version, champion_v, decision.reason
     )
+    report = {
+        "model": config.name,
+        "challenger_version": version,
+        "champion_version": champion_v,
+        "holdout_key": holdout_key,
+        "decision": decision.to_dict(),
+        "challenger_metrics": challenger_metrics,
+        "champion_metrics": champion_metrics,
+        "evidence": evidence,
+    }
 
     with start_model_run(
         client,
@@ -101,31 +117,28 @@ def evaluate_challenger(
         mlflow.log_metrics({f"challenger_{k}": v for k, v in challenger_metrics.items()})
         if champion_metrics:
             mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items()})
-        mlflow.log_dict(
-            {
-                "decision": decision.to_dict(),
-                "holdout_key": holdout_key,
-                "challenger": challenger_metrics,
-                "champion": champion_metrics,
-            },
-            "evaluation/decision.json",
-        )
+        mlflow.log_metrics(_evidence_metrics(evidence))
+        mlflow.log_dict(report, "evaluation/report.json")
+        mlflow.log_text(render_html(report), "evaluation/report.html")
         run_id = run.info.run_id
 
-    set_tags(
-        client,
-        config.name,
-        version,
-        {
-            "gate.decision": decision.decision,
-            "gate.reason": decision.reason,
-            "gate.metric": decision.metric,
-            "gate.challenger_value": decision.challenger_value,
-            "gate.champion_value": decision.champion_value,
-            "gate.champion_version": champion_v,
-            "gate.evaluation_run_id": run_id,
-        },
-    )
+    tags: dict[str, Any] = {
+        "gate.decision": decision.decision,
+        "gate.reason": decision.reason,
+        "gate.metric": decision.metric,
+        "gate.challenger_value": decision.challenger_value,
+        "gate.champion_value": decision.champion_value,
+        "gate.champion_version": champion_v,
+        "gate.evaluation_run_id": run_id,
+        "gate.report": f"runs:/{run_id}/evaluation/report.html",
+        "gate.safety": "fail: " + ",".join(decision.safety_failures)
+        if decision.safety_failures
+        else "pass",
+    }
+    for rule in decision.rules:
+        # One tag per rule, so the registry UI shows every outcome without opening the run.
+        tags[f"gate.rule.{rule.rule}"] = f"{'pass' if rule.passed else 'fail'}: {rule.detail}"
+    set_tags(client, config.name, version, tags)
     if not decision.promote:
         mark_rejected(
             client,
@@ -145,3 +158,23 @@ def evaluate_challenger(
         decision.to_dict(),
         run_id,
     )
+
+
+def _evidence_metrics(evidence: dict[str, Any]) -> dict[str, float]:
+    """The evidence's numbers as MLflow metrics (plots and comparisons across runs)."""
+    out: dict[str, float] = {}
+    for metric, interval in (evidence.get("intervals") or {}).items():
+        out[f"diff_{metric}"] = interval["difference"]
+        out[f"diff_{metric}_lower"] = interval["lower"]
+        out[f"diff_{metric}_upper"] = interval["upper"]
+    if evidence.get("mcnemar"):
+        out["mcnemar_p_value"] = evidence["mcnemar"]["p_value"]
+    for who, value in (evidence.get("latency_ms_per_1k_rows") or {}).items():
+        out[f"{who}_latency_ms_per_1k_rows"] = value
+    for who, value in (evidence.get("model_size_mb") or {}).items():
+        out[f"{who}_model_size_mb"] = value
+    fairness = (evidence.get("fairness") or {}).get("challenger") or {}
+    for key in ("disparate_impact", "equal_opportunity_difference"):
+        if fairness.get(key) is not None:
+            out[f"challenger_{key}"] = fairness[key]
+    return out

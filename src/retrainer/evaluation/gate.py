@@ -4,6 +4,11 @@ No configured rule, a missing metric, or a champion that cannot be scored means 
 promotion*: a model reaches production only when every configured rule says yes. The
 decision explains itself rule by rule so it can be written to the registry before any
 alias moves.
+
+Rules are of two kinds. *Safety* rules judge the challenger on its own (floors, slices,
+fairness, latency, size): a version that failed one must never serve, not even by a
+rollback. *Comparison* rules judge it against the champion (improvement, superiority,
+non-inferiority): failing one only means it was not worth a change.
 """
 
 from __future__ import annotations
@@ -12,18 +17,12 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import GREATER_IS_BETTER
+from retrainer.evaluation.rules import COMPARISON_RULES, RuleOutcome, evidence_rules
 
 if TYPE_CHECKING:
     from retrainer.config import GateConfig
 
-__all__ = ["GateDecision", "RuleOutcome", "decide"]
-
-
-@dataclass(frozen=True)
-class RuleOutcome:
-    rule: str
-    passed: bool
-    detail: str
+__all__ = ["COMPARISON_RULES", "GateDecision", "RuleOutcome", "decide"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,17 @@ class GateDecision:
     def decision(self) -> str:
         return "promote" if self.promote else "reject"
 
+    @property
+    def safety_failures(self) -> list[str]:
+        """Failed rules that make this version unfit to serve at all."""
+        return [r.rule for r in self.rules if not r.passed and r.kind == "safety"]
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["decision"] = self.decision
+        data["safety_failures"] = self.safety_failures
+        for rule, outcome in zip(data["rules"], self.rules, strict=True):
+            rule["kind"] = outcome.kind
         return data
 
 
@@ -50,7 +57,10 @@ def _fmt(value: float | None) -> str:
 
 
 def decide(
-    challenger: dict[str, float], champion: dict[str, float] | None, gate: GateConfig
+    challenger: dict[str, float],
+    champion: dict[str, float] | None,
+    gate: GateConfig,
+    evidence: dict[str, Any] | None = None,
 ) -> GateDecision:
     """Decide whether the challenger may replace the champion.
 
@@ -58,6 +68,9 @@ def decide(
         challenger: the challenger's metrics on the shared holdout.
         champion: the champion's metrics on the same rows, or None when there is no champion.
         gate: the model's gate rules.
+        evidence: what :func:`~retrainer.evaluation.compare.compare_models` measured
+            (intervals, slices, fairness, latency, size); a rule whose evidence is missing
+            fails.
     """
     metric = gate.metric
     higher = GREATER_IS_BETTER[metric]
@@ -93,6 +106,19 @@ def decide(
                     f"gain {gain:+.4f} {'>=' if ok else '<'} margin {gate.min_improvement}",
                 )
             )
+    for name, floor in gate.floors.items():
+        value = challenger.get(name)
+        up = GREATER_IS_BETTER[name]
+        ok = value is not None and (value >= floor if up else value <= floor)
+        rules.append(
+            RuleOutcome(
+                f"floor_{name}",
+                ok,
+                f"challenger {name} {_fmt(value)} {('>=' if up else '<=') if ok else 'fails'} "
+                f"{floor}",
+            )
+        )
+    rules.extend(evidence_rules(gate, evidence or {}, has_champion=champion is not None))
     if not [r for r in rules if r.rule != "metric_available"] and mine is not None:
         rules.append(
             RuleOutcome(

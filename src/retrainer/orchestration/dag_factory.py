@@ -12,10 +12,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain
 
-from retrainer.config import ModelConfig, load_model_configs
+from retrainer.config import ApprovalConfig, ModelConfig, load_model_configs
+from retrainer.orchestration.approval_operators import (
+    HITLApprovalOperator,
+    RequestApprovalOperator,
+    WaitForApprovalSensor,
+)
 from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.ledger_operators import ReconcileChampionOperator
 from retrainer.orchestration.monitor_operators import (
     CheckBatchOperator,
     EmitDriftEventOperator,
@@ -86,10 +92,59 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             check_task_id=check.task_id,
         )
         validate >> check >> emit
+        # Independent of the batch: a hand edit is recorded even when the batch is blocked.
+        ReconcileChampionOperator(
+            task_id="reconcile_champion", config_dir=config_dir, model=config.name
+        )
     return dag
 
 
-def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
+def _approval_tasks(
+    config: ModelConfig, config_dir: Path, approval: ApprovalConfig, evaluate_task_id: str
+) -> list[Any]:
+    """The tasks between evaluation and promotion for the model's approval mode."""
+    timeout = timedelta(minutes=approval.timeout_minutes)
+    common: dict[str, Any] = {
+        "config_dir": config_dir,
+        "model": config.name,
+        "evaluate_task_id": evaluate_task_id,
+    }
+    pulled = f"ti.xcom_pull(task_ids='{evaluate_task_id}')"
+    if approval.mode == "mlflow":
+        request = RequestApprovalOperator(
+            task_id="request_approval", mode="mlflow", timeout=timeout, **common
+        )
+        wait = WaitForApprovalSensor(
+            task_id="wait_for_approval",
+            four_eyes=approval.four_eyes,
+            mode="reschedule",
+            poke_interval=approval.poke_seconds,
+            # A backstop only: the request expires itself (and says so) at its expires_at.
+            timeout=approval.timeout_minutes * 60 + 3 * approval.poke_seconds,
+            retries=0,
+            **common,
+        )
+        return [request, wait]
+    if approval.mode == "airflow":
+        return [
+            HITLApprovalOperator(
+                task_id="approve",
+                subject=f"Promote the {config.name} challenger to champion?",
+                body=(
+                    f"Gate decision for **{config.name}** v"
+                    f"{{{{ {pulled}['challenger_version'] }}}}:"
+                    f"\n\n{{{{ {pulled}['decision']['reason'] }}}}"
+                ),
+                response_timeout=timeout,
+                four_eyes=approval.four_eyes,
+                retries=0,
+                **common,
+            )
+        ]
+    return []
+
+
+def _retrain(config: ModelConfig, config_dir: Path, default_approval: str = "auto") -> DAG:
     drift = model_asset(config.name, "drift")
     schedule: object = drift
     if config.schedule:
@@ -130,13 +185,16 @@ def _retrain(config: ModelConfig, config_dir: Path) -> DAG:
             model=config.name,
             train_task_id=train.task_id,
         )
+        approval = config.approval or ApprovalConfig(mode=default_approval)  # type: ignore[arg-type]
+        gates = _approval_tasks(config, config_dir, approval, evaluate.task_id)
         promote = PromoteChallengerOperator(
             task_id="promote",
             config_dir=config_dir,
             model=config.name,
             evaluate_task_id=evaluate.task_id,
+            approval_mode=approval.mode,
         )
-        train >> evaluate >> promote
+        chain(train, evaluate, *gates, promote)
     return dag
 
 
@@ -164,10 +222,17 @@ def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
 
 def build_dags(default_config_dir: str | Path) -> dict[str, DAG]:
     """Return every DAG of every model file, keyed by dag id."""
+    from retrainer.settings import load_settings
+
     config_dir = config_dir_for(default_config_dir)
+    default_approval = load_settings(config_dir).approval_mode  # YAML only: cheap at parse
     dags: dict[str, DAG] = {}
     for config in load_model_configs(config_dir / "models"):
-        for build in (_monitor, _retrain, _rollback):
-            dag = build(config, config_dir)
+        built = (
+            _monitor(config, config_dir),
+            _retrain(config, config_dir, default_approval),
+            _rollback(config, config_dir),
+        )
+        for dag in built:
             dags[dag.dag_id] = dag
     return dags

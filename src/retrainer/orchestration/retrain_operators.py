@@ -154,12 +154,19 @@ class PromoteChallengerOperator(BaseOperator):
     """Move ``champion`` to a challenger the gate accepted (skip when it rejected it)."""
 
     def __init__(
-        self, *, config_dir: str | Path, model: str, evaluate_task_id: str, **kwargs: Any
+        self,
+        *,
+        config_dir: str | Path,
+        model: str,
+        evaluate_task_id: str,
+        approval_mode: str = "auto",
+        **kwargs: Any,
     ) -> None:
         super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
         self.config_dir = str(config_dir)
         self.model = model
         self.evaluate_task_id = evaluate_task_id
+        self.approval_mode = approval_mode
 
     def execute(self, context: Any) -> dict[str, Any]:
         evaluation = context["ti"].xcom_pull(task_ids=self.evaluate_task_id)
@@ -179,6 +186,17 @@ class PromoteChallengerOperator(BaseOperator):
         if current is not None and str(current.version) == str(version):
             log.info("v%s is already champion (a retried task): nothing to move", version)
             return {"version": version, "previous_version": None, "reused": True}
+        approval: dict[str, Any] = {}
+        if self.approval_mode != "auto":
+            # Defence in depth: the approval task should have skipped us otherwise.
+            from retrainer.registry.approval import approval_state
+
+            state = approval_state(rt.client, self.model, version)
+            if state.status != "approved":
+                raise AirflowFailException(
+                    f"v{version} is not approved (approval={state.status}): not promoted"
+                )
+            approval = {"approved_by": state.by, "approved_at": state.at}
         try:
             change = promote(
                 rt.client,
@@ -192,6 +210,9 @@ class PromoteChallengerOperator(BaseOperator):
                     "airflow_dag_id": ctx["airflow_dag_id"],
                     "airflow_run_id": ctx["airflow_run_id"],
                     "evaluation_run_id": evaluation["run_id"],
+                    "evidence": f"runs:/{evaluation['run_id']}/evaluation/report.html",
+                    "approval_mode": self.approval_mode,
+                    **approval,
                 },
             )
         except RegistryError as exc:

@@ -3,6 +3,10 @@
 The registry only knows where aliases point *now*; the ledger answers "which version was
 champion at time T, who moved it and why". Entries are never rewritten: each has its own
 key derived from its timestamp.
+
+Events that move ``champion``: ``promote``, ``rollback`` and ``manual_change`` (a move made
+outside retrainer, e.g. by hand in the MLflow UI, found by :func:`reconcile_champion`).
+Other events (``reject``, ``approval_*``) explain the story around them.
 """
 
 from __future__ import annotations
@@ -11,9 +15,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
     from retrainer.storage import Storage
 
-__all__ = ["read_ledger", "record_event"]
+__all__ = [
+    "CHAMPION_EVENTS",
+    "alias_events",
+    "champion_at",
+    "read_ledger",
+    "reconcile_champion",
+    "record_event",
+]
+
+CHAMPION_EVENTS = ("promote", "rollback", "manual_change")
 
 
 def record_event(storage: Storage, model: str, event: str, payload: dict[str, Any]) -> str:
@@ -29,3 +44,60 @@ def read_ledger(storage: Storage, model: str) -> list[dict[str, Any]]:
     """Return every ledger entry of a model, oldest first."""
     keys = sorted(k for k in storage.list(f"ledger/{model}/") if k.endswith(".json"))
     return [storage.read_json(k) for k in keys]
+
+
+def alias_events(storage: Storage, model: str) -> list[dict[str, Any]]:
+    """The entries that moved ``champion``, oldest first."""
+    return [e for e in read_ledger(storage, model) if e.get("event") in CHAMPION_EVENTS]
+
+
+def champion_at(entries: list[dict[str, Any]], when: datetime) -> dict[str, Any] | None:
+    """The entry that made the champion of time ``when`` (None: no champion yet)."""
+    moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+    current = None
+    for entry in entries:
+        if entry.get("event") not in CHAMPION_EVENTS:
+            continue
+        if datetime.fromisoformat(entry["time"]) > moment:
+            break
+        current = entry
+    return current
+
+
+def reconcile_champion(
+    client: MlflowClient,
+    storage: Storage,
+    model: str,
+    *,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Record a champion move the ledger does not know about (a hand edit in the MLflow UI).
+
+    Returns the new entry, or None when the registry and the ledger agree.
+    """
+    from retrainer.registry.aliases import champion_version
+
+    current = champion_version(client, model)
+    now_v = None if current is None else str(current.version)
+    known = alias_events(storage, model)
+    ledger_v = str(known[-1]["version"]) if known else None
+    if known and known[-1].get("event") == "manual_change" and known[-1].get("version") is None:
+        ledger_v = None  # the alias was deleted by hand, and that was recorded
+    if now_v == ledger_v:
+        return None
+    key = record_event(
+        storage,
+        model,
+        "manual_change",
+        {
+            "version": now_v,
+            "previous_version": ledger_v,
+            "alias": "champion",
+            "reason": "champion alias moved outside retrainer (e.g. by hand in the MLflow UI)"
+            if now_v is not None
+            else "champion alias removed outside retrainer",
+            "actor": "unknown (outside retrainer)",
+            **(context or {}),
+        },
+    )
+    return {"key": key, "version": now_v, "previous_version": ledger_v}

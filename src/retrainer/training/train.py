@@ -240,6 +240,9 @@ def train_challenger(
         source=info.model_uri,
         run_id=run_id,
         description=f"{trigger}: {reason}",
+        # An MLflow *server* refuses a models:/m-... source without the logged model's id
+        # (the SQLite store accepted it): without this, registration only worked locally.
+        model_id=info.model_id,
     ).version
     set_tags(
         client,
