@@ -97,6 +97,11 @@ def test_drifted_batch_emits_drift_and_retrain_promotes_a_better_challenger(worl
     assert world["storage"].exists("predictions/rainfall/p7.parquet")
     emitted = run.get_task_instance("emit_drift").xcom_pull(task_ids="emit_drift")
     assert emitted["batch_id"] == "p7" and "dew_point" in emitted["drifted_features"]
+    # The evidence travels with the event: which features, how much, why.
+    evidence = {e["feature"]: e for e in emitted["evidence"]}
+    assert evidence["dew_point"]["value"] > evidence["dew_point"]["threshold"]
+    assert evidence["dew_point"]["p_adjusted"] < 0.05 and evidence["dew_point"]["reasons"]
+    assert emitted["prediction_drift"]["statistic"] == "psi"  # the champion's score profile
 
     run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "drift in p7"})
     assert _states(run)["promote"] == "success"

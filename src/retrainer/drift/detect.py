@@ -80,8 +80,9 @@ def _threshold(
 
 
 def _evaluate(
-    name: str, comparison: Comparison, threshold: float, config: DriftConfig
+    comparison: Comparison, threshold: float, config: DriftConfig
 ) -> tuple[str, float, dict[str, float], tuple[str, ...], float]:
+    """Every applicable statistic, the thresholds passed, and the chi-square p-value."""
     statistic, _ = _statistic_for(comparison.kind, config)
     values = {
         key: round(stat(comparison), 6)
@@ -132,12 +133,15 @@ def _explain(results: list[FeatureDrift], score: float, config: DriftConfig) -> 
     )
 
 
-def _prediction_drift(reference: Profile, current: Profile, config: DriftConfig) -> Any:
+def _prediction_drift(
+    reference: Profile, current: Profile, config: DriftConfig
+) -> FeatureDrift | None:
+    # One hypothesis of its own (not in the features' BH family): evidence, not verdict.
     if reference.prediction is None or current.prediction is None:
         return None
     comparison = Comparison.of(reference.prediction, current.prediction)
     _, threshold = _statistic_for(comparison.kind, config)
-    statistic, value, values, reasons, p = _evaluate(PREDICTION, comparison, threshold, config)
+    statistic, value, values, reasons, p = _evaluate(comparison, threshold, config)
     before, after = comparison.missing_rates()
     drifted = bool(reasons) and p <= config.alpha
     return FeatureDrift(
@@ -205,9 +209,7 @@ def detect_drift(
         comparison = Comparison.of(ref, _comparable(name, ref, current.features.get(name)))
         _, base = _statistic_for(comparison.kind, config)
         threshold = _threshold(name, base, weights[name], len(names), config)
-        evaluated.append(
-            (name, comparison, threshold, _evaluate(name, comparison, threshold, config))
-        )
+        evaluated.append((name, comparison, threshold, _evaluate(comparison, threshold, config)))
     adjusted = benjamini_hochberg([e[3][4] for e in evaluated])
     results: list[FeatureDrift] = []
     for (name, comparison, threshold, evaluation), p_adj in zip(evaluated, adjusted, strict=True):
