@@ -28,6 +28,7 @@ __all__ = [
     "ModelConfig",
     "ModelSpec",
     "SeverityRule",
+    "ShadowConfig",
     "SliceConfig",
     "TargetConfig",
     "TrainingConfig",
@@ -299,6 +300,12 @@ class GateConfig(_Frozen):
         return self.metric not in LOWER_IS_BETTER
 
 
+class ShadowConfig(_Frozen):
+    """Hold a gated challenger in shadow for the next ``batches`` labelled batches."""
+
+    batches: Annotated[int, Field(ge=1, le=50)] = 3
+
+
 ApprovalMode = Literal["auto", "mlflow", "airflow"]
 
 
@@ -337,6 +344,9 @@ class ModelConfig(_Frozen):
         default=None, description="Cron expression for scheduled retraining, or null."
     )
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    shadow: ShadowConfig | None = Field(
+        default=None, description="Score a gated challenger on live batches before promoting."
+    )
     approval: ApprovalConfig | None = Field(
         default=None, description="auto | mlflow | airflow, or a mapping; default from settings."
     )

@@ -146,3 +146,22 @@ def test_extra_floors_and_an_unscorable_champion() -> None:
     broken = decide({"roc_auc": 0.8}, {}, gate, {"champion_error": "no such file"})
     assert not broken.promote and broken.safety_failures == []
     assert "champion_scored" in broken.reason
+
+
+def test_shadow_verdict_needs_k_batches_and_a_positive_mean_gain() -> None:
+    from retrainer.evaluation.shadow import shadow_verdict
+
+    def result(batch: str, mine: float | None, theirs: float) -> dict:
+        return {
+            "batch_id": batch,
+            "challenger": {} if mine is None else {"roc_auc": mine},
+            "champion": {"roc_auc": theirs},
+        }
+
+    assert shadow_verdict([result("a", 0.8, 0.7)], 2, "roc_auc")[0] == "running"
+    won = shadow_verdict([result("a", 0.8, 0.7), result("b", 0.69, 0.7)], 2, "roc_auc")
+    assert won == ("won", "mean roc_auc gain +0.0450 over 2 shadow batches")
+    lost = shadow_verdict([result("a", 0.6, 0.7), result("b", 0.75, 0.7)], 2, "roc_auc")
+    assert lost[0] == "lost"
+    missing = shadow_verdict([result("a", None, 0.7)], 1, "roc_auc")
+    assert missing == ("lost", "roc_auc missing on batch a")

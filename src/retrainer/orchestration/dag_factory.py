@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain
+from airflow.sdk import (
+    DAG,
+    AssetOrTimeSchedule,
+    BaseOperator,
+    CronTriggerTimetable,
+    Param,
+    chain,
+)
 
 from retrainer.config import ApprovalConfig, ModelConfig, load_model_configs
 from retrainer.orchestration.approval_operators import (
@@ -33,6 +40,7 @@ from retrainer.orchestration.retrain_operators import (
     RollbackChampionOperator,
     TrainChallengerOperator,
 )
+from retrainer.orchestration.shadow_operators import HoldInShadowOperator, ScoreShadowOperator
 
 __all__ = ["build_dags", "config_dir_for"]
 
@@ -92,6 +100,13 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             check_task_id=check.task_id,
         )
         validate >> check >> emit
+        if config.shadow is not None:
+            validate >> ScoreShadowOperator(
+                task_id="score_shadow",
+                config_dir=config_dir,
+                model=config.name,
+                validate_task_id=validate.task_id,
+            )
         # Independent of the batch: a hand edit is recorded even when the batch is blocked.
         ReconcileChampionOperator(
             task_id="reconcile_champion", config_dir=config_dir, model=config.name
@@ -187,14 +202,24 @@ def _retrain(config: ModelConfig, config_dir: Path, default_approval: str = "aut
         )
         approval = config.approval or ApprovalConfig(mode=default_approval)  # type: ignore[arg-type]
         gates = _approval_tasks(config, config_dir, approval, evaluate.task_id)
-        promote = PromoteChallengerOperator(
-            task_id="promote",
-            config_dir=config_dir,
-            model=config.name,
-            evaluate_task_id=evaluate.task_id,
-            approval_mode=approval.mode,
-        )
-        chain(train, evaluate, *gates, promote)
+        last: BaseOperator
+        if config.shadow is not None:
+            last = HoldInShadowOperator(
+                task_id="hold_in_shadow",
+                config_dir=config_dir,
+                model=config.name,
+                evaluate_task_id=evaluate.task_id,
+                batches=config.shadow.batches,
+            )
+        else:
+            last = PromoteChallengerOperator(
+                task_id="promote",
+                config_dir=config_dir,
+                model=config.name,
+                evaluate_task_id=evaluate.task_id,
+                approval_mode=approval.mode,
+            )
+        chain(train, evaluate, *gates, last)
     return dag
 
 
