@@ -5,7 +5,8 @@ a first model; a better challenger approved through the MLflow tag; a challenger
 not significantly better, rejected with its reasons in the tags; a request nobody answers
 expires; approval through Airflow HITL; rollbacks to the previous and to a named version
 (and refusals); a hand edit of the alias recorded by the next monitor run; two racing
-promotions. A generated "loans" model shows a fairness regression blocking a better model.
+promotions; a challenger held in shadow that wins on the next live batches. A generated
+"loans" model shows a fairness regression blocking a better model.
 """
 
 from __future__ import annotations
@@ -331,11 +332,30 @@ def test_hand_edit_is_recorded_by_the_next_monitor_run(flow) -> None:  # type: i
     assert at.output.startswith(f"{MODEL} at {before.isoformat()}: champion v2")
 
 
+def test_shadow_challenger_is_promoted_after_winning_on_live_batches(flow) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.evaluation.shadow import hold_in_shadow, score_shadow
+
+    client, storage, periods = flow["client"], flow["storage"], flow["periods"]
+    assert _champion(flow) == "1"  # after the hand edit; v2 is the approved p7 model
+    hold_in_shadow(client, storage, MODEL, "2", champion="1", batches=2, actor="t")
+    assert _champion(flow) == "1"  # held, not promoted
+    running = score_shadow(client, storage, flow["config"], "p8", periods[8], actor="t")
+    assert running is not None and running["status"] == "running"
+    won = score_shadow(client, storage, flow["config"], "p9", periods[9], actor="t")
+    assert won is not None and won["status"] == "won", won
+    assert _champion(flow) == "2"
+    tags = _tags(flow, "2")
+    assert tags["retrainer.shadow"] == "won"
+    assert tags["retrainer.promotion_reason"].startswith("won in shadow: mean roc_auc gain +0.")
+    assert _events(flow)[-2:] == [("shadow_started", "2"), ("promote", "2")]
+    assert storage.exists(f"shadow/{MODEL}/v2/p8.json")
+
+
 def test_two_racing_promotions_end_with_exactly_one(flow) -> None:  # type: ignore[no-untyped-def]
     from retrainer.errors import RegistryError
     from retrainer.registry import connect, promote
 
-    assert _champion(flow) == "1"
+    assert _champion(flow) == "2"
     promotes_before = sum(1 for e, _ in _events(flow) if e == "promote")
     barrier = threading.Barrier(2)
     outcomes: dict[str, Any] = {}
@@ -349,21 +369,21 @@ def test_two_racing_promotions_end_with_exactly_one(flow) -> None:  # type: igno
                 flow["storage"],
                 MODEL,
                 version,
-                expected_champion="1",
+                expected_champion="2",
                 reason=f"race {version}",
                 actor=f"racer-{version}",
             )
         except RegistryError as exc:
             outcomes[version] = exc
 
-    racers = [threading.Thread(target=race, args=(v,)) for v in ("2", "3")]
+    racers = [threading.Thread(target=race, args=(v,)) for v in ("3", "4")]
     for racer in racers:
         racer.start()
     for racer in racers:
         racer.join()
     winners = [v for v, o in outcomes.items() if not isinstance(o, Exception)]
     assert len(winners) == 1, outcomes
-    loser = ({"2", "3"} - set(winners)).pop()
+    loser = ({"3", "4"} - set(winners)).pop()
     assert "claimed" in str(outcomes[loser]) or "champion of" in str(outcomes[loser])
     assert _champion(flow) == winners[0]
     assert sum(1 for e, _ in _events(flow) if e == "promote") == promotes_before + 1
@@ -459,62 +479,3 @@ def test_fairness_regression_blocks_an_otherwise_better_model(
     )
     assert tags["retrainer.gate.safety"] == "fail: fairness_disparate_impact"
     assert str(client.get_model_version_by_alias("loans", "champion").version) == "1"
-
-
-def test_shadow_challenger_is_promoted_after_winning_on_live_batches(
-    tmp_path: Path, mlflow_server, rainfall_periods
-) -> None:  # type: ignore[no-untyped-def]
-    import yaml
-
-    from retrainer.config import load_model_config
-    from retrainer.evaluation import evaluate_challenger
-    from retrainer.evaluation.shadow import hold_in_shadow, score_shadow
-    from retrainer.monitoring.batches import accept_batch
-    from retrainer.registry import champion_version, connect, promote, read_ledger
-    from retrainer.settings import load_settings
-    from retrainer.storage import open_storage
-    from retrainer.training import train_challenger
-
-    config_dir = make_config_dir(
-        tmp_path,
-        models=(),
-        settings={
-            "mlflow_tracking_uri": mlflow_server.url,
-            "mlflow_artifact_root": str(mlflow_server.artifact_root),
-        },
-    )
-    spec = yaml.safe_load((Path(__file__).parents[2] / "config/models/rainfall.yaml").read_text())
-    spec.update(name="rainshadow", shadow={"batches": 2})
-    (config_dir / "models" / "rainshadow.yaml").write_text(yaml.safe_dump(spec))
-    settings = load_settings(config_dir)
-    config = load_model_config(settings.models_dir / "rainshadow.yaml")
-    storage, client = open_storage(settings.storage_root), connect(settings)
-
-    def accept(i: int) -> None:
-        key = f"batches/rainshadow/p{i}/data.parquet"
-        storage.write_frame(key, rainfall_periods[i])
-        accept_batch(storage, config, f"p{i}", key)
-
-    def train_and_judge() -> Any:
-        trained = train_challenger(client, storage, settings, config, trigger="t", reason="t")
-        return evaluate_challenger(client, storage, settings, config, trained.version)
-
-    accept(0)
-    first = train_and_judge()
-    promote(client, storage, "rainshadow", "1", expected_champion=None, reason="first", actor="t")
-    accept(7)
-    second = train_and_judge()
-    assert first.promote and second.promote
-    hold_in_shadow(client, storage, "rainshadow", "2", champion="1", batches=2, actor="t")
-    assert str(champion_version(client, "rainshadow").version) == "1"  # type: ignore[union-attr]
-
-    running = score_shadow(client, storage, config, "p8", rainfall_periods[8], actor="t")
-    assert running is not None and running["status"] == "running"
-    won = score_shadow(client, storage, config, "p9", rainfall_periods[9], actor="t")
-    assert won is not None and won["status"] == "won", won
-    assert str(champion_version(client, "rainshadow").version) == "2"  # type: ignore[union-attr]
-    tags = client.get_model_version("rainshadow", "2").tags
-    assert tags["retrainer.shadow"] == "won"
-    assert tags["retrainer.promotion_reason"].startswith("won in shadow: mean roc_auc gain +0.")
-    events = [e["event"] for e in read_ledger(storage, "rainshadow")]
-    assert events == ["promote", "shadow_started", "promote"]

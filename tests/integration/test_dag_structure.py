@@ -1,0 +1,73 @@
+"""The retrain and monitor DAGs change shape with the model's approval and shadow settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_config_dir
+
+pytestmark = pytest.mark.integration
+
+
+def _dags(tmp_path: Path, overrides: dict, settings: dict | None = None):  # type: ignore[no-untyped-def]
+    from retrainer.orchestration.dag_factory import build_dags
+
+    return build_dags(
+        make_config_dir(tmp_path, overrides={"rainfall": overrides}, settings=settings)
+    )
+
+
+def _order(dag) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.task_id for t in dag.topological_sort()]
+
+
+def test_auto_approval_promotes_straight_after_the_gate(tmp_path: Path) -> None:
+    dags = _dags(tmp_path, {})
+    assert _order(dags["rainfall_retrain"]) == [
+        "train_challenger",
+        "evaluate_challenger",
+        "promote",
+    ]
+    monitor = dags["rainfall_monitor"]
+    assert "reconcile_champion" in monitor.task_ids and "score_shadow" not in monitor.task_ids
+
+
+def test_mlflow_approval_waits_with_a_rescheduling_sensor(tmp_path: Path) -> None:
+    dags = _dags(
+        tmp_path, {"approval": {"mode": "mlflow", "timeout_minutes": 30, "poke_seconds": 20}}
+    )
+    retrain = dags["rainfall_retrain"]
+    assert _order(retrain) == [
+        "train_challenger",
+        "evaluate_challenger",
+        "request_approval",
+        "wait_for_approval",
+        "promote",
+    ]
+    sensor = retrain.get_task("wait_for_approval")
+    assert sensor.mode == "reschedule" and sensor.poke_interval == 20
+    assert sensor.timeout >= 30 * 60  # a backstop: the request expires itself first
+    assert retrain.get_task("promote").approval_mode == "mlflow"
+
+
+def test_airflow_approval_is_a_hitl_task_that_rejects_on_timeout(tmp_path: Path) -> None:
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    # The deployment default applies when the model sets no approval.
+    dags = _dags(tmp_path, {}, settings={"approval_mode": "airflow"})
+    retrain = dags["rainfall_retrain"]
+    assert _order(retrain) == ["train_challenger", "evaluate_challenger", "approve", "promote"]
+    approve = retrain.get_task("approve")
+    assert isinstance(approve, ApprovalOperator)
+    assert approve.defaults == ["Reject"] and approve.response_timeout == timedelta(days=1)
+    assert "evaluate_challenger" in approve.body
+
+
+def test_shadow_holds_instead_of_promoting_and_the_monitor_scores_it(tmp_path: Path) -> None:
+    dags = _dags(tmp_path, {"shadow": {"batches": 2}})
+    assert _order(dags["rainfall_retrain"])[-1] == "hold_in_shadow"
+    monitor = dags["rainfall_monitor"]
+    assert monitor.get_task("score_shadow").upstream_task_ids == {"validate_batch"}
