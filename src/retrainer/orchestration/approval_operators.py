@@ -73,12 +73,15 @@ class RequestApprovalOperator(BaseOperator):
             requested_by=run_context(context)["actor"],
             context=_ledger_context(context),
         )
-        log.info(
-            "v%s of %s waits for approval (%s) until %s",
-            version,
-            self.model,
-            self.mode,
-            state.expires_at,
+        from retrainer.notify import send_alert
+
+        send_alert(
+            rt.settings,
+            f"{self.model}: v{version} waits for your approval",
+            f"In the MLflow UI set the version tag `approval` of {self.model} v{version} to "
+            f"`approved` or `rejected` (and `approved_by` to your name) before "
+            f"{state.expires_at} UTC; unanswered, the request expires.",
+            {"version": version, **state.to_dict()},
         )
         return {"version": version, **state.to_dict()}
 
@@ -123,10 +126,14 @@ class WaitForApprovalSensor(BaseSensorOperator):
             log.info("v%s of %s: approval still pending", version, self.model)
             return False
         if state.status != "approved":
-            raise AirflowSkipException(
+            from retrainer.notify import send_alert
+
+            message = (
                 f"v{version} not promoted: approval {state.status} "
                 f"({state.reason or 'by ' + str(state.by)})"
             )
+            send_alert(rt.settings, f"{self.model}: {message}", message, state.to_dict())
+            raise AirflowSkipException(message)
         log.info("v%s of %s approved by %s at %s", version, self.model, state.by, state.at)
         return True
 
