@@ -35,6 +35,7 @@ down:
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/validation.py
 
 clean: down
 	rm -rf .retrainer
