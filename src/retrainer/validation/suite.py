@@ -40,7 +40,6 @@ class SuiteSpec:
     min_rows: int
     target: str
     learned_from_rows: int = 0
-    max_out_of_range_fraction: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
     max_rows: int | None = None
 
@@ -76,7 +75,6 @@ class SuiteSpec:
             target=data["target"],
             learned_from_rows=int(data.get("learned_from_rows", 0)),
             notes=tuple(data.get("notes", ())),
-            max_out_of_range_fraction=float(data.get("max_out_of_range_fraction", 0.0)),
             max_rows=data.get("max_rows"),
         )
 
@@ -200,6 +198,5 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
         config.validation.min_rows,
         config.target.column,
         learned_from_rows=len(reference),
-        max_out_of_range_fraction=config.validation.max_out_of_range_fraction,
     )
     return apply_overrides(learned, config)
