@@ -4,19 +4,23 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-unit lint up down bench clean
+.PHONY: install system-deps demo test test-unit lint up down bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
-	$(UV) sync --frozen
+	$(UV) sync --frozen --all-extras
 	@touch $@
+
+# Debian packages the tests start for real (PostgreSQL, Redis, Pushgateway, Chromium).
+system-deps:
+	@bash scripts/system-deps.sh
 
 demo: install  ## run the whole pipeline on the NOAA rainfall data (real Airflow + MLflow)
 	$(BIN)/retrainer demo
 
-test: install  ## all tests: unit, integration (MLflow, dag.test, moto S3), e2e (real scheduler)
+test: install system-deps  ## all tests: unit, integration (MLflow, dag.test, moto S3), e2e (real scheduler)
 	$(BIN)/python -m pytest tests
 
 test-unit: install
