@@ -27,6 +27,7 @@ __all__ = [
     "GateConfig",
     "ModelConfig",
     "ModelSpec",
+    "MonitoringConfig",
     "SeverityRule",
     "ShadowConfig",
     "SliceConfig",
@@ -326,6 +327,26 @@ class ApprovalConfig(_Frozen):
     )
 
 
+class MonitoringConfig(_Frozen):
+    """Performance monitoring: how the label-free estimate is made and when it has broken.
+
+    See ``retrainer.monitoring.estimate`` (confidence-based performance estimation).
+    """
+
+    estimate_band: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.1,
+        description="Alert when |estimated - realized| exceeds this on any metric.",
+    )
+    estimator_calibration: Literal["auto", "isotonic", "platt"] = Field(
+        default="auto",
+        description="Calibrator of the probabilities fitted on the holdout at training; "
+        "auto: isotonic from min_isotonic_rows holdout rows on, Platt below.",
+    )
+    min_isotonic_rows: Annotated[int, Field(ge=10)] = Field(
+        default=500, description="Holdout size from which auto calibration is isotonic."
+    )
+
+
 class ModelConfig(_Frozen):
     """Everything retrainer knows about one model under care."""
 
@@ -351,6 +372,7 @@ class ModelConfig(_Frozen):
         default=None, description="auto | mlflow | airflow, or a mapping; default from settings."
     )
     owner: str = "retrainer"
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @model_validator(mode="before")
     @classmethod

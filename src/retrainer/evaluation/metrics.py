@@ -9,12 +9,20 @@ if TYPE_CHECKING:
 
     from retrainer.config import ModelConfig
 
-__all__ = ["GREATER_IS_BETTER", "compute_metrics", "model_output", "predict_scores"]
+__all__ = [
+    "GREATER_IS_BETTER",
+    "compute_metrics",
+    "metrics_from_scores",
+    "model_output",
+    "predict_scores",
+]
 
 GREATER_IS_BETTER = {
     "roc_auc": True,
     "accuracy": True,
     "f1": True,
+    "precision": True,
+    "recall": True,
     "log_loss": False,
     "rmse": False,
     "mae": False,
@@ -52,34 +60,56 @@ def compute_metrics(model: Any, frame: pd.DataFrame, config: ModelConfig) -> dic
     Metrics that are undefined on these rows (AUC with one class present) are left out
     rather than reported as a number, so a gate rule on them fails closed.
     """
-    import numpy as np
-    from sklearn import metrics as skm
-
     labelled = frame.dropna(subset=[config.target.column])
     if labelled.empty:
         return {}
-    y = labelled[config.target.column].to_numpy()
     scores = predict_scores(model, labelled, config)
-    pred = scores["prediction"]
-    result: dict[str, float] = {"rows": float(len(labelled))}
+    return metrics_from_scores(labelled[config.target.column].to_numpy(), scores, config)
+
+
+def metrics_from_scores(y: Any, scores: dict[str, Any], config: ModelConfig) -> dict[str, float]:
+    """Compute the task's metrics from labels and already computed scores.
+
+    ``scores`` is what :func:`predict_scores` returns (``prediction``, and ``proba`` with
+    ``classes`` for classifiers), so the monitor can score a batch once and judge it later
+    from the prediction log when the labels arrive.
+    """
+    import numpy as np
+    from sklearn import metrics as skm
+
+    y = np.asarray(y)
+    if len(y) == 0:
+        return {}
+    pred = np.asarray(scores["prediction"])
+    result: dict[str, float] = {"rows": float(len(y))}
     if config.target.task == "regression":
         result["rmse"] = float(np.sqrt(skm.mean_squared_error(y, pred)))
         result["mae"] = float(skm.mean_absolute_error(y, pred))
-        result["r2"] = float(skm.r2_score(y, pred))
-        return result
+        result["r2"] = float(skm.r2_score(y, pred)) if len(y) > 1 else float("nan")
+        return {k: v for k, v in result.items() if not np.isnan(v)}
     result["accuracy"] = float(skm.accuracy_score(y, pred))
     proba = scores.get("proba")
-    classes = scores.get("classes", [])
+    classes = list(scores.get("classes", []))
     present = np.unique(y)
     if config.target.task == "binary":
         positive = config.target.positive_label
-        result["f1"] = float(skm.f1_score(y, pred, pos_label=positive, zero_division=0))
+        for name, fn in (
+            ("f1", skm.f1_score),
+            ("precision", skm.precision_score),
+            ("recall", skm.recall_score),
+        ):
+            result[name] = float(fn(y, pred, pos_label=positive, zero_division=0))
         if proba is not None and positive in classes and len(present) == 2:
             p = proba[:, classes.index(positive)]
             result["roc_auc"] = float(skm.roc_auc_score(y == positive, p))
             result["log_loss"] = float(skm.log_loss(y == positive, p, labels=[False, True]))
     else:
-        result["f1"] = float(skm.f1_score(y, pred, average="macro", zero_division=0))
+        for name, fn in (
+            ("f1", skm.f1_score),
+            ("precision", skm.precision_score),
+            ("recall", skm.recall_score),
+        ):
+            result[name] = float(fn(y, pred, average="macro", zero_division=0))
         if proba is not None and len(present) > 1 and set(present) <= set(classes):
             result["log_loss"] = float(skm.log_loss(y, proba, labels=classes))
             if len(present) == len(classes):

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
+from retrainer.evaluation.metrics import metrics_from_scores, model_output, predict_scores
+from retrainer.monitoring.prediction_log import write_prediction_log
 from retrainer.registry.aliases import champion_version
 from retrainer.registry.client import start_model_run
 
@@ -63,31 +64,15 @@ class BatchCheck:
         }
 
 
-def _write_predictions(
-    storage: Storage,
-    config: ModelConfig,
-    batch_id: str,
-    frame: Any,
-    scores: dict[str, Any],
-    version: str,
-) -> None:
-    import pandas as pd
-
-    log_frame = pd.DataFrame(
-        {
-            "row": range(len(frame)),
-            "prediction": scores["prediction"],
-        }
-    )
-    if config.data.id_column and config.data.id_column in frame.columns:
-        log_frame.insert(0, config.data.id_column, frame[config.data.id_column].to_numpy())
-    if "proba" in scores:
-        for i, cls in enumerate(scores["classes"]):
-            log_frame[f"proba_{cls}"] = scores["proba"][:, i]
-    log_frame["model_version"] = version
-    log_frame["batch_id"] = batch_id
-    log_frame["scored_at"] = datetime.now(UTC).isoformat()
-    storage.write_frame(f"predictions/{config.name}/{batch_id}.parquet", log_frame)
+def _realized(frame: Any, scores: dict[str, Any], config: ModelConfig) -> dict[str, float]:
+    """Metrics on the rows that came labelled, from the scores already computed."""
+    if config.target.column not in frame.columns:
+        return {}
+    mask = frame[config.target.column].notna().to_numpy()
+    if not mask.any():
+        return {}
+    picked = {k: (v if k == "classes" else v[mask]) for k, v in scores.items()}
+    return metrics_from_scores(frame[config.target.column].to_numpy()[mask], picked, config)
 
 
 def check_batch(
@@ -146,10 +131,10 @@ def check_batch(
         outputs = model_output(scores, config)
         current = current.with_prediction(profile_predictions(outputs, reference.prediction))
     drift: DriftResult = detect_drift(reference, current, config.drift, importances)
-    _write_predictions(storage, config, batch_id, frame, scores, version)
-    realized = (
-        compute_metrics(model, frame, config) if config.target.column in frame.columns else {}
-    )
+    # The prediction log is what realized and estimated performance are computed from
+    # later (assess_batch): the model is loaded and run once per batch, here.
+    write_prediction_log(storage, config, batch_id, frame, scores, version)
+    realized = _realized(frame, scores, config)
 
     prefix = f"reports/{config.name}/{batch_id}"
     storage.write_json(f"{prefix}/drift.json", drift.to_dict())

@@ -34,6 +34,9 @@ ARTIFACTS = {
     "profile": "reference/profile.json",
     "importance": "reference/importance.json",
     "suite": "validation/suite.json",
+    # Label-free estimate (monitoring.estimate) and the baseline it is compared with.
+    "calibrator": "monitoring/calibrator.json",
+    "baseline": "monitoring/baseline.json",
 }
 
 
@@ -94,6 +97,29 @@ def _pip_requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{p}=={version(p)}" for p in ("scikit-learn", "skops", "numpy", "pandas", "scipy")]
+
+
+def _calibrator(model: Any, holdout: pd.DataFrame, config: ModelConfig) -> dict[str, Any] | None:
+    """Fit the calibrator of the label-free estimate on the holdout (classifiers only).
+
+    The holdout is data the model never saw, so its probabilities there show how far
+    they are from the frequencies they claim.
+    """
+    from retrainer.monitoring.estimate import fit_calibrator
+
+    if config.target.task == "regression" or not hasattr(model, "predict_proba") or holdout.empty:
+        return None
+    scores = predict_scores(model, holdout, config)
+    calibrator = fit_calibrator(
+        holdout[config.target.column].to_numpy(),
+        scores["proba"],
+        scores["classes"],
+        task=config.target.task,
+        positive=config.target.positive_label,
+        method=config.monitoring.estimator_calibration,
+        min_isotonic_rows=config.monitoring.min_isotonic_rows,
+    )
+    return calibrator.to_dict()
 
 
 def _validated(
@@ -164,6 +190,7 @@ def train_challenger(
     pipeline = build_pipeline(config).fit(window.train[config.features], window.train[target])
     metrics = compute_metrics(pipeline, window.holdout, config)
     importances = _importances(pipeline, window.holdout, config)
+    calibrator = _calibrator(pipeline, window.holdout, config)
     # The reference travels with the model version: promotion and rollback swap both.
     profile = build_reference_profile(
         window.train,
@@ -219,6 +246,9 @@ def train_challenger(
         mlflow.log_dict(profile.to_dict(), ARTIFACTS["profile"])
         mlflow.log_dict(importances, ARTIFACTS["importance"])
         mlflow.log_dict(suite.to_dict(), ARTIFACTS["suite"])
+        mlflow.log_dict({k: v for k, v in metrics.items() if k != "rows"}, ARTIFACTS["baseline"])
+        if calibrator is not None:
+            mlflow.log_dict(calibrator, ARTIFACTS["calibrator"])
         example = window.train[config.features].head(5)
         info = mlflow.sklearn.log_model(
             pipeline,

@@ -1,0 +1,158 @@
+"""The prediction log of a batch and the join of late labels to it.
+
+``predictions/<m>/<batch>.parquet`` holds, per scored row: its key (the id column, the
+time column, and always the row number), the prediction, one ``proba_<class>`` column per
+class, the model version, the batch id and when it was scored. Realized and estimated
+performance are computed from it, so the model is loaded only once per batch.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from retrainer.errors import InputDataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from retrainer.config import ModelConfig
+    from retrainer.storage import Storage
+
+__all__ = [
+    "PROBA_PREFIX",
+    "ROW_COLUMN",
+    "join_key",
+    "join_labels",
+    "log_scores",
+    "prediction_key",
+    "write_prediction_log",
+]
+
+PROBA_PREFIX = "proba_"
+ROW_COLUMN = "row"
+
+
+def prediction_key(model: str, batch_id: str) -> str:
+    return f"predictions/{model}/{batch_id}.parquet"
+
+
+def join_key(config: ModelConfig) -> str:
+    """The column labels are joined on: the id column, else the time column, else the row."""
+    return config.data.id_column or config.data.time_column or ROW_COLUMN
+
+
+def write_prediction_log(
+    storage: Storage,
+    config: ModelConfig,
+    batch_id: str,
+    frame: pd.DataFrame,
+    scores: dict[str, Any],
+    version: str,
+) -> str:
+    """Write the prediction log of a scored batch; returns its key."""
+    import pandas as pd
+
+    log_frame = pd.DataFrame({ROW_COLUMN: range(len(frame)), "prediction": scores["prediction"]})
+    # Key columns first, in the order join_key prefers them.
+    for position, column in enumerate(
+        c for c in (config.data.id_column, config.data.time_column) if c
+    ):
+        if column in frame.columns:
+            log_frame.insert(position, column, frame[column].to_numpy())
+    if "proba" in scores:
+        for i, cls in enumerate(scores["classes"]):
+            log_frame[f"{PROBA_PREFIX}{cls}"] = scores["proba"][:, i]
+    log_frame["model_version"] = version
+    log_frame["batch_id"] = batch_id
+    log_frame["scored_at"] = datetime.now(UTC).isoformat()
+    key = prediction_key(config.name, batch_id)
+    storage.write_frame(key, log_frame)
+    return key
+
+
+def _typed(names: list[str], prediction: pd.Series) -> list[Any]:
+    """Class values back from ``proba_<class>`` column names, typed like the predictions."""
+    import pandas as pd
+
+    if pd.api.types.is_integer_dtype(prediction.dtype) or pd.api.types.is_bool_dtype(
+        prediction.dtype
+    ):
+        return [int(n) if n.lstrip("-").isdigit() else n for n in names]
+    return list(names)
+
+
+def log_scores(log: pd.DataFrame) -> dict[str, Any]:
+    """The scores of a prediction log in :func:`predict_scores`' shape."""
+    import numpy as np
+
+    scores: dict[str, Any] = {"prediction": log["prediction"].to_numpy()}
+    proba_columns = [c for c in log.columns if c.startswith(PROBA_PREFIX)]
+    if proba_columns:
+        names = [c.removeprefix(PROBA_PREFIX) for c in proba_columns]
+        scores["classes"] = _typed(names, log["prediction"])
+        scores["proba"] = np.asarray(log[proba_columns].to_numpy(), dtype=float)
+    return scores
+
+
+def _comparable(values: pd.Series, is_time: bool) -> pd.Series:
+    import pandas as pd
+
+    if is_time:
+        parsed = pd.to_datetime(values, errors="coerce")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return parsed.astype("datetime64[ns]")
+    return values.astype(str)
+
+
+def join_labels(
+    log: pd.DataFrame,
+    labels: pd.DataFrame,
+    config: ModelConfig,
+    *,
+    source: str = "labels",
+) -> tuple[pd.Series, int]:
+    """Align late labels with the rows of a prediction log by the join key.
+
+    Args:
+        log: the batch's prediction log.
+        labels: a labels file (join key + target column).
+        source: where the labels came from, for error messages.
+
+    Returns:
+        The label of each log row (missing where no label arrived) and the number of
+        label rows whose key is not in this batch (kept in the lake, reported, not lost).
+
+    Raises:
+        InputDataError: the key or target column is missing on either side, or a key is
+            repeated (a label would be counted twice).
+    """
+    key = join_key(config)
+    target = config.target.column
+    for frame, name, needed in ((labels, source, (key, target)), (log, "prediction log", (key,))):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise InputDataError(
+                f"{config.name}: {name} lacks column(s) {missing} needed to join labels on "
+                f"{key!r} (data.id_column / data.time_column of the model config)"
+            )
+    is_time = key == config.data.time_column and key != ROW_COLUMN
+    label_keys = _comparable(labels[key], is_time)
+    log_keys = _comparable(log[key], is_time)
+    for keys, name in ((label_keys, source), (log_keys, "prediction log")):
+        repeated = keys[keys.duplicated() & keys.notna()]
+        if len(repeated):
+            raise InputDataError(
+                f"{config.name}: {name} repeats join key {key!r} values "
+                f"{sorted(map(str, repeated.unique()))[:5]}: each row needs a unique key"
+            )
+    if label_keys.isna().any():
+        raise InputDataError(
+            f"{config.name}: {source} has {int(label_keys.isna().sum())} row(s) without a "
+            f"usable {key!r}"
+        )
+    by_key = dict(zip(label_keys.tolist(), labels[target].tolist(), strict=True))
+    aligned = log_keys.map(by_key)
+    unmatched = len(set(by_key) - set(log_keys.tolist()))
+    return aligned.rename(target), unmatched
