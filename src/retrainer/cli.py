@@ -212,13 +212,16 @@ def land_labels(
     model: str,
     file: Path,
     batch_id: Annotated[str | None, typer.Option(help="Default: the file name")] = None,
+    notify: Annotated[bool, typer.Option(help="Post the labels Asset event")] = True,
     config_dir: ConfigDir = None,
 ) -> None:
     """Land a labels file: keep the original, validate it, accept or quarantine it.
 
     The original goes to incoming/<model>/labels/, accepted labels to labels/<model>/, and
-    anything rejected to quarantine/<model>/labels-<batch>/. Prints the outcome as JSON;
-    exit 0 accepted, 1 blocked or rows quarantined, 2 unreadable config or missing file.
+    anything rejected to quarantine/<model>/labels-<batch>/. Accepted labels are announced
+    to Airflow with a labels Asset event (<model>_monitor then computes realized
+    performance). Prints the outcome as JSON; exit 0 accepted, 1 blocked or rows
+    quarantined, 2 unreadable config or missing file.
     """
     from retrainer.config import load_model_config
     from retrainer.errors import ValidationFailed
@@ -263,7 +266,33 @@ def land_labels(
             default=str,
         )
     )
+    if notify:
+        _post_labels_event(settings, model, batch, outcome.batch_key)
     raise typer.Exit(0 if outcome.status == "accepted" else 1)
+
+
+def _post_labels_event(settings: Settings, model: str, batch: str, key: str | None) -> None:
+    """Tell Airflow labels landed; a warning (not a failure) when it cannot be reached."""
+    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
+
+    api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
+    if not api.healthy():
+        typer.echo(
+            f"note: Airflow at {settings.airflow_url} not reachable; the next "
+            f"{model}_monitor run picks the labels up",
+            err=True,
+        )
+        return
+    try:
+        # Not "batch_id": that key makes the monitor validate and score a batch again.
+        api.post_asset_event(f"{model}_labels", {"labels_batch_id": batch, "key": key})
+        typer.echo(f"asset event posted: {model}_monitor will assess batch {batch}", err=True)
+    except AirflowAPIError as exc:
+        typer.echo(
+            f"warning: labels landed but Airflow was not told ({exc}); the next "
+            f"{model}_monitor run picks them up",
+            err=True,
+        )
 
 
 def _profile_input(path: Path, reference: Any, features: list[str], time_column: Any) -> Any:

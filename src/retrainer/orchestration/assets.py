@@ -6,7 +6,7 @@ from airflow.sdk import Asset
 
 __all__ = ["model_asset"]
 
-EVENTS = ("incoming", "drift", "decay", "champion")
+EVENTS = ("incoming", "labels", "drift", "decay", "champion")
 
 
 def model_asset(model: str, event: str) -> Asset:

@@ -34,6 +34,7 @@ from retrainer.orchestration.monitor_operators import (
     EmitDriftEventOperator,
     ValidateBatchOperator,
 )
+from retrainer.orchestration.performance_operators import AssessPerformanceOperator
 from retrainer.orchestration.retrain_operators import (
     EvaluateChallengerOperator,
     PromoteChallengerOperator,
@@ -74,7 +75,9 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
         config,
         "monitor",
         description=f"Validate, score and check each new batch of {config.name} for drift",
-        schedule=[model_asset(config.name, "incoming")],
+        # New labels re-judge the batches they label: a run with no new batch skips the
+        # batch tasks and assess_performance picks the labels up.
+        schedule=model_asset(config.name, "incoming") | model_asset(config.name, "labels"),
         params={
             "batch_id": Param(
                 None,
@@ -100,6 +103,13 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             check_task_id=check.task_id,
         )
         validate >> check >> emit
+        assess = AssessPerformanceOperator(
+            task_id="assess_performance",
+            config_dir=config_dir,
+            model=config.name,
+            check_task_id=check.task_id,
+        )
+        check >> assess
         if config.shadow is not None:
             validate >> ScoreShadowOperator(
                 task_id="score_shadow",
