@@ -232,3 +232,68 @@ def test_labels_without_the_join_key_fail_with_a_clear_error(world, tmp_path: Pa
     finally:
         storage.write_bytes(key, good)
     assert _record(world, "2013")["labelled_rows"] == 365  # the last good record stays
+
+
+def test_land_labels_posts_the_labels_asset_event(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """land-labels tells Airflow like `land` does, with a key that re-scores nothing."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from retrainer.cli import app
+
+    posted: list[dict[str, Any]] = []
+
+    class FakeAirflow(BaseHTTPRequestHandler):
+        def _reply(self, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/api/v2/assets"):
+                self._reply({"assets": [{"name": f"{MODEL}_labels", "id": 7}]})
+            else:
+                self._reply({"metadatabase": {"status": "healthy"}})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path == "/auth/token":
+                self._reply({"access_token": "t"})
+                return
+            posted.append({"path": self.path, **body})
+            self._reply({"id": 1})
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAirflow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("RETRAINER_AIRFLOW_URL", f"http://127.0.0.1:{server.server_port}")
+        result = CliRunner().invoke(
+            app,
+            [
+                "land-labels",
+                MODEL,
+                str(world["files"] / "labels-2013.parquet"),
+                "--batch-id",
+                "2013",
+                "--config-dir",
+                str(world["config_dir"]),
+            ],
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert posted == [
+        {
+            "path": "/api/v2/assets/events",
+            "asset_id": 7,
+            "extra": {"labels_batch_id": "2013", "key": f"labels/{MODEL}/2013.parquet"},
+        }
+    ]

@@ -200,3 +200,14 @@ def test_regression_metrics_from_the_log(tmp_path) -> None:  # type: ignore[no-u
     y, _ = join_labels(log, pd.DataFrame({"id": [1, 2, 3], "y": [1.0, 3.0, 4.0]}), config)
     realized = realized_metrics(log, y, config)
     assert realized == pytest.approx({"rmse": np.sqrt(1 / 3), "mae": 1 / 3, "r2": 1 - 1 / (14 / 3)})
+
+
+def test_a_label_the_model_never_saw_counts_as_wrong(scored, caplog) -> None:  # type: ignore[no-untyped-def]
+    _, config, log = scored
+    y, _ = join_labels(log, pd.DataFrame({"id": [10, 11, 12, 13], "y": [0, 2, 0, 1]}), config)
+    realized = realized_metrics(log, y, config)
+    # predicted 0, 1, 0, 1: the row labelled 2 is wrong, the rest right
+    assert realized["accuracy"] == pytest.approx(3 / 4)
+    assert realized["precision"] == pytest.approx(1 / 2) and realized["recall"] == 1.0
+    assert realized["roc_auc"] == pytest.approx(2 / 3)  # 0.7 vs 0.1, 0.8, 0.4: positive vs rest
+    assert "labels ['2'] are not classes of the model" in caplog.text

@@ -93,16 +93,24 @@ def metrics_from_scores(y: Any, scores: dict[str, Any], config: ModelConfig) -> 
     present = np.unique(y)
     if config.target.task == "binary":
         positive = config.target.positive_label
+        # Labels the model never saw (a third class in monitoring) make sklearn refuse
+        # the binary average; the positive class alone, micro-averaged, is the same number.
+        how: dict[str, Any] = (
+            {"pos_label": positive}
+            if len(set(present) | set(np.unique(pred))) <= 2
+            else {"labels": [positive], "average": "micro"}
+        )
         for name, fn in (
             ("f1", skm.f1_score),
             ("precision", skm.precision_score),
             ("recall", skm.recall_score),
         ):
-            result[name] = float(fn(y, pred, pos_label=positive, zero_division=0))
-        if proba is not None and positive in classes and len(present) == 2:
+            result[name] = float(fn(y, pred, zero_division=0, **how))
+        hits = y == positive
+        if proba is not None and positive in classes and 0 < hits.sum() < len(y):
             p = proba[:, classes.index(positive)]
-            result["roc_auc"] = float(skm.roc_auc_score(y == positive, p))
-            result["log_loss"] = float(skm.log_loss(y == positive, p, labels=[False, True]))
+            result["roc_auc"] = float(skm.roc_auc_score(hits, p))
+            result["log_loss"] = float(skm.log_loss(hits, p, labels=[False, True]))
     else:
         for name, fn in (
             ("f1", skm.f1_score),

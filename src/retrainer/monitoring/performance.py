@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import InputDataError
 from retrainer.evaluation.metrics import metrics_from_scores
 from retrainer.monitoring.estimate import Calibrator, estimate_metrics
 from retrainer.monitoring.prediction_log import (
@@ -128,9 +127,11 @@ def realized_metrics(
         else:
             truth = labels.astype(str).to_numpy()
         unknown = sorted(set(map(str, truth)) - set(map(str, classes)))
-        if unknown and "proba" in scores:
-            raise InputDataError(
-                f"{config.name}: labels {unknown} are not classes of the model {classes}"
+        if unknown:
+            # A class the model never saw is itself news: count it wrong, do not fail
+            # (log loss and AUC are left out: they are undefined for it).
+            log.warning(
+                "%s: labels %s are not classes of the model %s", config.name, unknown, classes
             )
     result = metrics_from_scores(truth, scores, config)
     result.pop("rows", None)
