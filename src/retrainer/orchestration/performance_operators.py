@@ -16,11 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class AssessPerformanceOperator(BaseOperator):
-    """Realized and estimated performance of the batches just checked, and of every
-    earlier batch whose labels landed since its last record.
+    """Record the champion's realized and estimated performance per batch.
 
-    Runs when ``check_batch`` was skipped too (a run started by a labels event has no new
-    batch), so late labels are always picked up.
+    Assesses the batches ``check_batch`` just scored, then every earlier batch whose
+    labels landed since its last record. Runs when ``check_batch`` was skipped too (a run
+    started by a labels event has no new batch), so late labels are always picked up.
     """
 
     ui_color = "#eef3fb"
