@@ -85,7 +85,8 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
                 description="Batch to check (default: from the landing event)",
             )
         },
-        doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → drift event.",
+        doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → drift "
+        "event; realized and estimated performance (also when labels land).",
     ) as dag:
         validate = ValidateBatchOperator(
             task_id="validate_batch", config_dir=config_dir, model=config.name
