@@ -166,7 +166,7 @@ def _validation(storage: Storage, model: str, batch_id: str) -> dict[str, Any]:
         }
     # Blocked: the whole batch is in quarantine (or it was never landed, which the
     # validation task also counts as blocked).
-    rows = int(evidence.get("rows") or 0)
+    rows = int(evidence.get("rows") or evidence.get("row_count") or 0)
     return {"status": "blocked", "rows": rows, "quarantined_rows": rows}
 
 
