@@ -111,9 +111,7 @@ def test_bad_settings_key_is_an_error(tmp_path: Path) -> None:
 def test_every_environment_variable_maps_to_a_setting() -> None:
     from dataclasses import fields
 
-    from retrainer.settings import Settings
-
-    from retrainer.settings import AlertSettings
+    from retrainer.settings import AlertSettings, Settings
 
     names = {f.name for f in fields(Settings)}
     # "alerts.channels" names a key of the nested alerts settings.
