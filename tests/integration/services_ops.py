@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -91,8 +93,8 @@ class Mailbox:
         return list(self.messages)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[Mailbox]:
+@contextmanager
+def _smtp(**controller_options: Any) -> Iterator[Mailbox]:
     """aiosmtpd on a free port; accepts AUTH LOGIN/PLAIN as ``alerts``/``secret``."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
@@ -111,6 +113,8 @@ def smtp_server() -> Iterator[Mailbox]:
                     "from": parsed["From"],
                     "to": parsed["To"],
                     "body": parsed.get_payload(decode=True).decode("utf-8"),
+                    # Whether this connection is encrypted (STARTTLS or SMTPS).
+                    "tls": server.transport.get_extra_info("ssl_object") is not None,
                 }
             )
             return "250 OK"
@@ -126,13 +130,88 @@ def smtp_server() -> Iterator[Mailbox]:
         hostname="127.0.0.1",
         port=port,
         authenticator=authenticator,
-        auth_require_tls=False,  # loopback test server: no certificate to manage
+        **controller_options,
     )
     controller.start()
     try:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """Plain SMTP; AUTH allowed without TLS (loopback test server)."""
+    with _smtp(auth_require_tls=False) as mailbox:
+        yield mailbox
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1 (clients trust it via ``SSL_CERT_FILE``)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    files = TlsFiles(folder / "cert.pem", folder / "key.pem")
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return files
+
+
+@pytest.fixture
+def smtp_starttls_server(tls_files: TlsFiles) -> Iterator[Mailbox]:
+    """SMTP that requires STARTTLS before anything else (AUTH only over TLS)."""
+    with _smtp(tls_context=tls_files.server_context(), require_starttls=True) as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def smtps_server(tls_files: TlsFiles) -> Iterator[Mailbox]:
+    """SMTP over TLS from the first byte (SMTPS)."""
+    # aiosmtpd only counts STARTTLS as TLS for AUTH; this connection is TLS from the start.
+    with _smtp(ssl_context=tls_files.server_context(), auth_require_tls=False) as mailbox:
+        yield mailbox
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,25 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_config_dir
-from tests.integration.services_ops import Mailbox, Receiver, smtp_server, webhook_receiver
+from tests.integration.services_ops import (
+    Mailbox,
+    Receiver,
+    TlsFiles,
+    smtp_server,
+    smtp_starttls_server,
+    smtps_server,
+    tls_files,
+    webhook_receiver,
+)
 
 pytestmark = pytest.mark.integration
-__all__ = ["smtp_server", "webhook_receiver"]  # fixtures, imported to be used here
+__all__ = [
+    "smtp_server",
+    "smtp_starttls_server",
+    "smtps_server",
+    "tls_files",
+    "webhook_receiver",
+]  # fixtures, imported to be used here
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +127,33 @@ def test_email_alert_over_smtp_with_login(
     assert mail["to"] == "ops@example.org, ds@example.org"
     assert "champion v2 -> v1: bad week" in mail["body"]
     assert '"previous_version": "2"' in mail["body"]
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_email_alert_over_tls(  # type: ignore[no-untyped-def]
+    mode: str,
+    tmp_path: Path,
+    tls_files: TlsFiles,
+    request,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrainer.notify import send_alert
+
+    server: Mailbox = request.getfixturevalue(
+        "smtp_starttls_server" if mode == "starttls" else "smtps_server"
+    )
+    # The certificate is verified (host name and chain): the test trusts its own CA.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.cert))
+    scheme, query = ("smtp", "?starttls=true") if mode == "starttls" else ("smtps", "")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP",
+        f"{scheme}://alerts:secret@{server.host}:{server.port}{query}",
+    )
+    settings = _settings(tmp_path, channels=["email"], email_to=["ops@example.org"])
+    assert send_alert(settings, "rainfall: v3 promoted", "champion v2 -> v3", event="promotion")
+    (mail,) = server.wait_for(1)
+    assert mail["tls"] and server.logins == ["alerts"]
+    assert mail["subject"] == "[retrainer] promotion: rainfall: v3 promoted"
 
 
 def test_both_channels_and_env_overrides(
