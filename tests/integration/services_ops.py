@@ -244,7 +244,7 @@ class Pushgateway:
 
 @pytest.fixture(scope="module")
 def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgateway]:
-    """Debian's prometheus-pushgateway on a free loopback port (no persistence)."""
+    """Debian's prometheus-pushgateway on a free loopback port, in memory only."""
     if not PUSHGATEWAY.exists():
         reason = f"{PUSHGATEWAY} is missing: run scripts/system-deps.sh (make system-deps)"
         if os.environ.get("CI", "").lower() == "true":
@@ -255,7 +255,13 @@ def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgatewa
     log_path = tmp_path_factory.mktemp("pushgateway") / "pushgateway.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(PUSHGATEWAY), f"--web.listen-address=127.0.0.1:{port}"],
+            [
+                str(PUSHGATEWAY),
+                f"--web.listen-address=127.0.0.1:{port}",
+                # Debian's build persists to /var/lib/prometheus/pushgateway.data by default:
+                # every run (and every other user) would see earlier runs' groups.
+                "--persistence.file=",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
