@@ -9,16 +9,23 @@ the working directory of the process (an Airflow task, the CLI, a test).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from retrainer.errors import ConfigError
 
-__all__ = ["ENVIRONMENT_VARIABLES", "Settings", "default_config_dir", "load_settings"]
+__all__ = [
+    "ALERT_EVENTS",
+    "ENVIRONMENT_VARIABLES",
+    "AlertSettings",
+    "Settings",
+    "default_config_dir",
+    "load_settings",
+]
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,86 @@ ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = (
     EnvVar(
         "RETRAINER_S3_ENDPOINT_URL", "s3_endpoint_url", "S3 endpoint (MinIO, moto) for s3:// roots."
     ),
+    EnvVar(
+        "RETRAINER_ALERT_CHANNELS",
+        "alerts.channels",
+        "Alert channels, comma-separated: webhook,email.",
+    ),
+    EnvVar(
+        "RETRAINER_ALERT_WEBHOOK_CONN_ID",
+        "alerts.webhook_conn_id",
+        "Airflow connection of the webhook.",
+    ),
+    EnvVar(
+        "RETRAINER_ALERT_SMTP_CONN_ID",
+        "alerts.smtp_conn_id",
+        "Airflow connection of the SMTP server.",
+    ),
+    EnvVar(
+        "RETRAINER_ALERT_EMAIL_TO", "alerts.email_to", "Alert e-mail recipients, comma-separated."
+    ),
+    EnvVar("RETRAINER_ALERT_EVENTS", "alerts.events", "Events that alert, comma-separated."),
+    EnvVar(
+        "RETRAINER_PUSHGATEWAY_URL",
+        "pushgateway_url",
+        "Prometheus Pushgateway (unset: no metrics).",
+    ),
 )
+
+# Events a retrainer alert can be about. `decay` is raised by the trigger policy.
+ALERT_EVENTS: tuple[str, ...] = (
+    "task_failure",
+    "drift",
+    "decay",
+    "blocked_batch",
+    "rows_quarantined",
+    "promotion",
+    "rollback",
+    "rejection",
+    "approval_request",
+    "champion_changed",
+)
+AlertEvent = Literal[
+    "task_failure",
+    "drift",
+    "decay",
+    "blocked_batch",
+    "rows_quarantined",
+    "promotion",
+    "rollback",
+    "rejection",
+    "approval_request",
+    "champion_changed",
+]
+
+
+def _comma_list(value: object) -> object:
+    """Environment overrides are strings: ``"a, b"`` means ``["a", "b"]``."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class AlertSettings(BaseModel):
+    """``alerts:`` in retrainer.yaml: where alerts go. Credentials live in Airflow connections."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channels: tuple[Literal["webhook", "email"], ...] = ()
+    webhook_conn_id: str = "retrainer_webhook"
+    smtp_conn_id: str = "retrainer_smtp"
+    email_to: tuple[str, ...] = ()
+    email_from: str | None = None
+    events: tuple[AlertEvent, ...] = Field(default=ALERT_EVENTS)  # type: ignore[arg-type]
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    _split = field_validator("channels", "email_to", "events", mode="before")(_comma_list)
+
+    @model_validator(mode="after")
+    def _email_needs_recipients(self) -> AlertSettings:
+        if "email" in self.channels and not self.email_to:
+            raise ValueError("the email channel needs at least one address in alerts.email_to")
+        return self
 
 
 class _FileSettings(BaseModel):
@@ -80,6 +166,8 @@ class _FileSettings(BaseModel):
     airflow_password: str = "admin"
     s3_endpoint_url: str | None = None
     mlflow_ui_url: str = "http://127.0.0.1:5000"
+    alerts: AlertSettings = AlertSettings()
+    pushgateway_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +186,8 @@ class Settings:
     airflow_password: str
     s3_endpoint_url: str | None
     mlflow_ui_url: str
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    pushgateway_url: str | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -141,7 +231,13 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         raw.update(loaded)
     for var in ENVIRONMENT_VARIABLES:
         if var.field != "config_dir" and os.environ.get(var.name):
-            raw[var.field] = os.environ[var.name]
+            # "alerts.channels" overrides one key of the nested alerts mapping.
+            *parents, leaf = var.field.split(".")
+            target = raw
+            for parent in parents:
+                nested = target.get(parent)
+                target[parent] = target = dict(nested) if isinstance(nested, dict) else {}
+            target[leaf] = os.environ[var.name]
     try:
         file_settings = _FileSettings.model_validate(raw)
     except ValidationError as exc:
@@ -171,4 +267,6 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         airflow_password=file_settings.airflow_password,
         s3_endpoint_url=file_settings.s3_endpoint_url,
         mlflow_ui_url=file_settings.mlflow_ui_url.rstrip("/"),
+        alerts=file_settings.alerts,
+        pushgateway_url=(file_settings.pushgateway_url or "").rstrip("/") or None,
     )

@@ -1,41 +1,37 @@
-"""Alerts: always logged; also posted to a Slack-compatible webhook when one is configured."""
+"""Alerts and metrics: messages, channels (webhook/Slack, e-mail) and Prometheus pushes.
+
+Domain code: no Airflow here. ``retrainer.orchestration.alerts`` registers how Airflow
+connections become channel credentials and provides the Airflow notifier.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import urllib.request
-from typing import TYPE_CHECKING, Any
+from retrainer.notify.alerts import (
+    deliver,
+    open_channels,
+    register_credentials_resolver,
+    send_alert,
+)
+from retrainer.notify.channels import (
+    DeliveryError,
+    EmailChannel,
+    SmtpCredentials,
+    WebhookChannel,
+    WebhookCredentials,
+)
+from retrainer.notify.messages import Alert, email_message, slack_payload
 
-if TYPE_CHECKING:
-    from retrainer.settings import Settings
-
-__all__ = ["send_alert"]
-
-log = logging.getLogger(__name__)
-
-
-def send_alert(
-    settings: Settings, title: str, text: str, details: dict[str, Any] | None = None
-) -> bool:
-    """Send one alert. Returns whether a channel accepted it; never raises on delivery.
-
-    A failed delivery must not fail the pipeline step that raised the alert (the step's
-    own outcome is already recorded), so it is logged as an error instead.
-    """
-    log.warning("ALERT %s: %s", title, text)
-    if not settings.alert_webhook_url:
-        return False
-    body = json.dumps({"text": f"*{title}*\n{text}", "retrainer": details or {}}, default=str)
-    request = urllib.request.Request(
-        settings.alert_webhook_url,
-        data=body.encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return 200 <= response.status < 300
-    except OSError as exc:
-        log.error("alert %r could not be delivered to the webhook: %s", title, exc)
-        return False
+__all__ = [
+    "Alert",
+    "DeliveryError",
+    "EmailChannel",
+    "SmtpCredentials",
+    "WebhookChannel",
+    "WebhookCredentials",
+    "deliver",
+    "email_message",
+    "open_channels",
+    "register_credentials_resolver",
+    "send_alert",
+    "slack_payload",
+]

@@ -3,3 +3,8 @@
 Operators store arguments in ``__init__``; ``execute()`` builds clients, calls one domain
 function and returns a small JSON-safe summary. Heavy imports happen inside ``execute()``.
 """
+
+from __future__ import annotations
+
+# Registers Airflow connections as the credentials source of retrainer.notify alerts.
+from retrainer.orchestration import alerts as _alerts  # noqa: F401

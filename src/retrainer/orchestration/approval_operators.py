@@ -82,6 +82,7 @@ class RequestApprovalOperator(BaseOperator):
             f"`approved` or `rejected` (and `approved_by` to your name) before "
             f"{state.expires_at} UTC; unanswered, the request expires.",
             {"version": version, **state.to_dict()},
+            event="approval_request",
         )
         return {"version": version, **state.to_dict()}
 
@@ -132,7 +133,13 @@ class WaitForApprovalSensor(BaseSensorOperator):
                 f"v{version} not promoted: approval {state.status} "
                 f"({state.reason or 'by ' + str(state.by)})"
             )
-            send_alert(rt.settings, f"{self.model}: {message}", message, state.to_dict())
+            send_alert(
+                rt.settings,
+                f"{self.model}: {message}",
+                message,
+                state.to_dict(),
+                event="rejection",
+            )
             raise AirflowSkipException(message)
         log.info("v%s of %s approved by %s at %s", version, self.model, state.by, state.at)
         return True

@@ -22,6 +22,7 @@ from airflow.sdk import (
 )
 
 from retrainer.config import ApprovalConfig, ModelConfig, load_model_configs
+from retrainer.orchestration.alerts import RetrainerNotifier
 from retrainer.orchestration.approval_operators import (
     HITLApprovalOperator,
     RequestApprovalOperator,
@@ -29,6 +30,7 @@ from retrainer.orchestration.approval_operators import (
 )
 from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.ledger_operators import ReconcileChampionOperator
+from retrainer.orchestration.metrics_operators import PublishMetricsOperator, TaskDurationCallback
 from retrainer.orchestration.monitor_operators import (
     CheckBatchOperator,
     EmitDriftEventOperator,
@@ -58,7 +60,14 @@ def config_dir_for(default: str | Path) -> Path:
 def _model_dag(config: ModelConfig, kind: str, *, retries: int = 1, **kwargs: Any) -> DAG:
     """A DAG of one model with the settings all three share."""
     # Retries are for transient faults (a busy store); bad data fails with AirflowFailException.
-    default_args = {"owner": config.owner, "retries": retries, "retry_delay": timedelta(seconds=20)}
+    default_args = {
+        "owner": config.owner,
+        "retries": retries,
+        "retry_delay": timedelta(seconds=20),
+        # Every task alerts when it fails and reports its duration; neither can fail it.
+        "on_failure_callback": [RetrainerNotifier(), TaskDurationCallback(failed=True)],
+        "on_success_callback": [TaskDurationCallback(failed=False)],
+    }
     return DAG(
         dag_id=config.dag_ids[kind],
         start_date=START,
@@ -111,6 +120,11 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             check_task_id=check.task_id,
         )
         check >> assess
+        # all_done: a blocked batch is counted too. Tasks that write per-batch records
+        # (reports/<m>/<batch>/*.json) belong upstream of it.
+        [validate, check, emit, assess] >> PublishMetricsOperator(
+            task_id="publish_metrics", config_dir=config_dir, model=config.name
+        )
         if config.shadow is not None:
             validate >> ScoreShadowOperator(
                 task_id="score_shadow",

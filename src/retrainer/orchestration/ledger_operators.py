@@ -47,5 +47,6 @@ class ReconcileChampionOperator(BaseOperator):
             f"champion v{found['previous_version']} -> v{found['version']} (recorded in "
             f"{found['key']})",
             found,
+            event="champion_changed",
         )
         return found

@@ -96,6 +96,7 @@ class ValidateBatchOperator(BaseOperator):
                     f"{self.model}: batch {batch_id} blocked",
                     str(exc),
                     {"batch_id": batch_id, "report_key": exc.report_key},
+                    event="blocked_batch",
                 )
                 continue
             assert outcome.batch_key is not None  # accepted batches always have a key
@@ -112,6 +113,7 @@ class ValidateBatchOperator(BaseOperator):
                     f"{outcome.quarantined_rows} of {outcome.rows} rows failed row checks "
                     f"{outcome.reasons}; kept in {outcome.quarantine_prefix}/",
                     outcome.to_dict(),
+                    event="rows_quarantined",
                 )
             log.info(
                 "batch %s accepted (%d of %d rows) -> %s",
@@ -208,6 +210,10 @@ class EmitDriftEventOperator(BaseOperator):
             "drift in %s batch %s: %s", self.model, latest["batch_id"], latest["explanation"]
         )
         send_alert(
-            load_settings(self.config_dir), f"{self.model}: drift", latest["explanation"], extra
+            load_settings(self.config_dir),
+            f"{self.model}: drift",
+            latest["explanation"],
+            extra,
+            event="drift",
         )
         return extra

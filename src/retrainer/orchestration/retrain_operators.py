@@ -79,7 +79,13 @@ class TrainChallengerOperator(BaseOperator):
             # Bad labels or types in the window: retrying cannot help, a person must look.
             for check in exc.failed_checks:
                 log.error("training window failed check: %s", check)
-            send_alert(rt.settings, f"{self.model}: retrain blocked by validation", str(exc), {})
+            send_alert(
+                rt.settings,
+                f"{self.model}: retrain blocked by validation",
+                str(exc),
+                {},
+                event="blocked_batch",
+            )
             raise AirflowFailException(str(exc)) from exc
         log.info(
             "challenger %s v%s trained on %s: holdout %s",
@@ -223,6 +229,7 @@ class PromoteChallengerOperator(BaseOperator):
             f"{self.model}: v{version} promoted",
             f"champion v{change.previous_version} -> v{version}: {change.reason}",
             change.to_dict(),
+            event="promotion",
         )
         return change.to_dict()
 
@@ -273,5 +280,6 @@ class RollbackChampionOperator(BaseOperator):
             f"{self.model}: rolled back to v{change.version}",
             f"champion v{change.previous_version} -> v{change.version}: {change.reason}",
             change.to_dict(),
+            event="rollback",
         )
         return change.to_dict()

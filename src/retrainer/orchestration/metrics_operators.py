@@ -1,0 +1,115 @@
+"""Prometheus metrics from Airflow: publish a batch's records, time every task.
+
+``PublishMetricsOperator`` runs last in ``<model>_monitor`` with ``trigger_rule=all_done``,
+so a blocked batch is counted too; it reads what the other tasks wrote to the lake and
+pushes it, so it depends on none of them. ``TaskDurationCallback`` is every retrainer
+task's success/failure callback and pushes the try's duration.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowSkipException
+
+from retrainer.orchestration.monitor_operators import batch_ids_from
+
+__all__ = ["PublishMetricsOperator", "TaskDurationCallback"]
+
+log = logging.getLogger(__name__)
+
+
+class PublishMetricsOperator(BaseOperator):
+    """Push the metrics of this run's batches to the Pushgateway (skip when metrics are off)."""
+
+    ui_color = "#fdf0e0"
+
+    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", "all_done")
+        super().__init__(**kwargs)
+        self.config_dir = str(config_dir)
+        self.model = model
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        from retrainer.notify.metrics import gateway_of, push_batch_metrics, read_batch_records
+        from retrainer.settings import load_settings
+        from retrainer.storage import open_storage
+
+        settings = load_settings(self.config_dir)
+        gateway = gateway_of(settings)
+        if gateway is None:
+            raise AirflowSkipException("pushgateway_url is not set: metrics are off")
+        batch_ids = batch_ids_from(context)
+        if not batch_ids:
+            raise AirflowSkipException("no batch in this run: nothing to publish")
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        published = []
+        # In order: the group keeps the last push, so the newest batch ends up visible.
+        for batch_id in batch_ids:
+            records = read_batch_records(storage, self.model, batch_id)
+            push_batch_metrics(gateway, records)
+            summary = {
+                "batch_id": batch_id,
+                "validation": records.validation["status"],
+                "monitor": records.monitor is not None,
+                "performance": records.performance is not None,
+                "trigger": records.trigger is not None,
+            }
+            log.info(
+                "published metrics of %s batch %s to %s: %s", self.model, batch_id, gateway, summary
+            )
+            published.append(summary)
+        return published
+
+
+def _duration(ti: Any) -> float | None:
+    start = getattr(ti, "start_date", None)
+    if start is None:
+        return None
+    end = getattr(ti, "end_date", None) or datetime.now(UTC)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    return max((end - start).total_seconds(), 0.0)
+
+
+class TaskDurationCallback:
+    """A task callback that pushes ``retrainer_task_duration_seconds{model,dag,task}``.
+
+    A callback rather than a listener: it travels with the task to whichever worker runs
+    it and needs no plugin. It never raises: timing must not change a task's outcome.
+    """
+
+    def __init__(self, *, failed: bool) -> None:
+        self.failed = failed
+
+    def __call__(self, context: Any) -> None:
+        try:
+            self._push(context)
+        except Exception:
+            log.exception("task duration not pushed")
+
+    def _push(self, context: Any) -> None:
+        from retrainer.notify.metrics import gateway_of, push_task_duration
+        from retrainer.settings import load_settings
+
+        task = context.get("task")
+        ti = context.get("ti")
+        gateway = gateway_of(load_settings(getattr(task, "config_dir", None)))
+        seconds = _duration(ti)
+        if gateway is None or seconds is None:
+            return
+        dag_id = str(ti.dag_id)
+        push_task_duration(
+            gateway,
+            model=str(getattr(task, "model", None) or dag_id.rsplit("_", 1)[0]),
+            dag=dag_id,
+            task=str(ti.task_id),
+            seconds=seconds,
+            failed=self.failed,
+        )

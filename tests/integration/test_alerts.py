@@ -1,0 +1,211 @@
+"""Alerts reach a real HTTP receiver and a real SMTP server through Airflow connections.
+
+Connections come from ``AIRFLOW_CONN_<ID>`` (how Airflow sees them from outside the
+metadata database) and are resolved by Airflow's own lookup, registered by
+``retrainer.orchestration``; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_config_dir
+from tests.integration.services_ops import (
+    Mailbox,
+    Receiver,
+    TlsFiles,
+    smtp_server,
+    smtp_starttls_server,
+    smtps_server,
+    tls_files,
+    webhook_receiver,
+)
+
+pytestmark = pytest.mark.integration
+__all__ = [
+    "smtp_server",
+    "smtp_starttls_server",
+    "smtps_server",
+    "tls_files",
+    "webhook_receiver",
+]  # fixtures, imported to be used here
+
+
+@pytest.fixture(autouse=True)
+def _resolver() -> None:
+    import retrainer.orchestration  # noqa: F401 - registers Airflow connections as credentials
+
+
+def _settings(tmp_path: Path, **alerts: object):  # type: ignore[no-untyped-def]
+    from retrainer.settings import load_settings
+
+    return load_settings(make_config_dir(tmp_path, settings={"alerts": alerts}))
+
+
+def test_webhook_alert_is_slack_json_from_an_http_connection(
+    tmp_path: Path, webhook_receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.notify import send_alert
+
+    # URI form: http://host:port/path (Airflow puts the path into the connection's schema).
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/services/T1/B2")
+    settings = _settings(tmp_path, channels=["webhook"])
+    details = {"batch_id": "p7", "drift_score": 0.62, "evidence": [{"feature": "dew_point"}]}
+    assert send_alert(
+        settings, "rainfall: drift", "3 of 5 features drifted", details, event="drift"
+    )
+
+    (request,) = webhook_receiver.wait_for(1)
+    assert request["path"] == "/services/T1/B2"
+    assert request["headers"]["Content-Type"] == "application/json"
+    payload = request["json"]
+    assert payload["text"] == "*rainfall: drift*\n3 of 5 features drifted"
+    header, section, fields, context = payload["blocks"]
+    assert header == {"type": "header", "text": {"type": "plain_text", "text": "rainfall: drift"}}
+    assert section["text"] == {"type": "mrkdwn", "text": "3 of 5 features drifted"}
+    assert {"type": "mrkdwn", "text": "*batch_id*\np7"} in fields["fields"]
+    assert {"type": "mrkdwn", "text": "*drift_score*\n0.62"} in fields["fields"]
+    assert context["type"] == "context" and "`drift`" in context["elements"][0]["text"]
+    assert payload["retrainer"] == {"event": "drift", "details": details}
+
+
+def test_webhook_url_in_the_password_of_a_json_connection_and_event_filter(
+    tmp_path: Path, webhook_receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.notify import send_alert
+
+    # JSON form, the URL (a secret for Slack) in the password, which Airflow masks.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TEAM_HOOK",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "password": f"{webhook_receiver.url}/hook",
+                "extra": {"headers": {"X-Team": "ml"}},
+            }
+        ),
+    )
+    settings = _settings(
+        tmp_path, channels=["webhook"], webhook_conn_id="team_hook", events=["promotion"]
+    )
+    assert not send_alert(settings, "rainfall: drift", "filtered out", event="drift")
+    assert send_alert(settings, "rainfall: v2 promoted", "champion v1 -> v2", event="promotion")
+    (request,) = webhook_receiver.wait_for(1)
+    assert request["path"] == "/hook" and request["headers"]["X-Team"] == "ml"
+    assert request["json"]["retrainer"]["event"] == "promotion"
+
+
+def test_email_alert_over_smtp_with_login(
+    tmp_path: Path, smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.notify import send_alert
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP",
+        f"smtp://alerts:secret@{smtp_server.host}:{smtp_server.port}"
+        "?from_email=retrainer%40example.org",
+    )
+    settings = _settings(
+        tmp_path, channels=["email"], email_to=["ops@example.org", "ds@example.org"]
+    )
+    assert send_alert(
+        settings,
+        "rainfall: rolled back to v1",
+        "champion v2 -> v1: bad week",
+        {"version": "1", "previous_version": "2"},
+        event="rollback",
+    )
+    (mail,) = smtp_server.wait_for(1)
+    assert smtp_server.logins == ["alerts"]
+    assert mail["mail_from"] == "retrainer@example.org"
+    assert mail["rcpt_tos"] == ["ops@example.org", "ds@example.org"]
+    assert mail["subject"] == "[retrainer] rollback: rainfall: rolled back to v1"
+    assert mail["to"] == "ops@example.org, ds@example.org"
+    assert "champion v2 -> v1: bad week" in mail["body"]
+    assert '"previous_version": "2"' in mail["body"]
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_email_alert_over_tls(  # type: ignore[no-untyped-def]
+    mode: str,
+    tmp_path: Path,
+    tls_files: TlsFiles,
+    request,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrainer.notify import send_alert
+
+    server: Mailbox = request.getfixturevalue(
+        "smtp_starttls_server" if mode == "starttls" else "smtps_server"
+    )
+    # The certificate is verified (host name and chain): the test trusts its own CA.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.cert))
+    scheme, query = ("smtp", "?starttls=true") if mode == "starttls" else ("smtps", "")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP",
+        f"{scheme}://alerts:secret@{server.host}:{server.port}{query}",
+    )
+    settings = _settings(tmp_path, channels=["email"], email_to=["ops@example.org"])
+    assert send_alert(settings, "rainfall: v3 promoted", "champion v2 -> v3", event="promotion")
+    (mail,) = server.wait_for(1)
+    assert mail["tls"] and server.logins == ["alerts"]
+    assert mail["subject"] == "[retrainer] promotion: rainfall: v3 promoted"
+
+
+def test_both_channels_and_env_overrides(
+    tmp_path: Path,
+    webhook_receiver: Receiver,
+    smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrainer.notify import send_alert
+
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/x")
+    monkeypatch.setenv("AIRFLOW_CONN_OPS_SMTP", f"smtp://{smtp_server.host}:{smtp_server.port}")
+    monkeypatch.setenv("RETRAINER_ALERT_CHANNELS", "webhook, email")
+    monkeypatch.setenv("RETRAINER_ALERT_SMTP_CONN_ID", "ops_smtp")
+    monkeypatch.setenv("RETRAINER_ALERT_EMAIL_TO", "oncall@example.org")
+    settings = _settings(tmp_path)
+    assert send_alert(settings, "rainfall: performance decay", "roc_auc 0.61 < 0.70", event="decay")
+    assert webhook_receiver.wait_for(1)[0]["json"]["retrainer"]["event"] == "decay"
+    assert smtp_server.wait_for(1)[0]["rcpt_tos"] == ["oncall@example.org"]
+
+
+def test_failed_delivery_is_logged_never_raised(
+    tmp_path: Path,
+    webhook_receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from retrainer.local_stack import free_port
+    from retrainer.notify import send_alert
+
+    webhook_receiver.status = 500
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/x")
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_SMTP", f"smtp://127.0.0.1:{free_port()}")
+    settings = _settings(tmp_path, channels=["webhook", "email"], email_to=["a@example.org"])
+    with caplog.at_level(logging.ERROR, logger="retrainer.notify.alerts"):
+        assert not send_alert(settings, "rainfall: v2 promoted", "x", event="promotion")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("webhook answered HTTP 500" in e for e in errors), errors
+    assert any("e-mail via 127.0.0.1" in e for e in errors), errors
+
+    caplog.clear()
+    monkeypatch.delenv("AIRFLOW_CONN_RETRAINER_WEBHOOK")
+    settings = _settings(tmp_path, channels=["webhook"])
+    with caplog.at_level(logging.ERROR, logger="retrainer.notify.alerts"):
+        assert not send_alert(settings, "rainfall: drift", "x", event="drift")
+    assert any("'retrainer_webhook'" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_email_channel_needs_recipients(tmp_path: Path) -> None:
+    from retrainer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"alerts\.email_to"):
+        _settings(tmp_path, channels=["email"])
+    with pytest.raises(ConfigError, match=r"alerts\.events"):
+        _settings(tmp_path, events=["drfit"])
