@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 pytestmark = pytest.mark.unit
 
@@ -104,13 +103,11 @@ def test_every_service_the_code_expects_is_defined(repo_root: Path) -> None:
     spec = _resolved(repo_root)
     services = spec["services"]
     assert set(services) >= SERVICES
-    assert RETRAINER_SETTINGS <= {v.name for v in ENVIRONMENT_VARIABLES}, "settings renamed?"
+    assert {v.name for v in ENVIRONMENT_VARIABLES} >= RETRAINER_SETTINGS, "settings renamed?"
     for name in AIRFLOW_SERVICES:
         env = services[name]["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
-            "postgresql+psycopg2://"
-        ), name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://"), name
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:"), name
         # psycopg2 explicitly: SQLAlchemy 2.1 would pick psycopg 3, which is not installed.
         assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
@@ -150,7 +147,9 @@ def test_every_ui_asks_for_a_login(repo_root: Path) -> None:
     env = services["airflow-apiserver"]["environment"]
     assert env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False") != "True"
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith("/opt/airflow/auth")
-    assert services["mlflow"]["environment"]["MLFLOW_AUTH_ADMIN_PASSWORD"]
+    mlflow = services["mlflow"]["environment"]
+    # Without either the basic-auth app refuses to start.
+    assert mlflow["MLFLOW_AUTH_ADMIN_PASSWORD"] and mlflow["MLFLOW_FLASK_SERVER_SECRET_KEY"]
     assert "--web.config.file=/etc/prometheus/web.yml" in services["prometheus"]["command"]
     web = _resolved(repo_root)["configs"]["prometheus-web"]["content"]
     assert "basic_auth_users" in web
