@@ -20,7 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -84,12 +84,12 @@ def _spawn(name: str, argv: list[str], log: Path) -> _Service:
     return _Service(name, process, log)
 
 
-def _wait(service: _Service, ready: object, what: str) -> None:
+def _wait(service: _Service, ready: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         service.check_alive()
         try:
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
         except Exception:  # not up yet: connection refused, still starting, ...
             pass

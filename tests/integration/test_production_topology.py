@@ -161,6 +161,8 @@ def prod(
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with _logs_on_failure(logs):
+            # Compose adds --app-name basic-auth; that app needs Flask-WTF (`mlflow[auth]`),
+            # which the locked production extra lacks (the known gap in docker-compose.yaml).
             stack.start(
                 "mlflow",
                 [_venv("mlflow"),
