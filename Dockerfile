@@ -15,5 +15,8 @@ RUN uv sync --frozen --no-dev --no-cache --extra production
 COPY dags ./dags
 COPY plugins ./plugins
 COPY config ./config
-RUN chown -R retrainer /opt/retrainer
+# AIRFLOW_HOME and the MLflow auth folder exist in the image, owned by the runtime user, so
+# the named volumes mounted there start writable for it (Docker copies the ownership).
+RUN mkdir -p /opt/airflow/logs /opt/airflow/auth /mlflow-auth \
+    && chown -R retrainer /opt/retrainer /opt/airflow /mlflow-auth
 USER retrainer

@@ -128,13 +128,24 @@ class LocalStack:
                 f"see {self.logs / 'airflow-db-migrate.log'}"
             )
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, argv: list[str], extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` as component ``name``, logging to ``logs/<name>.log``.
+
+        ``extra_env`` adds to the stack's environment for this process only (one Celery
+        worker's own hostname and log-server port, for example).
+        """
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pids.mkdir(parents=True, exist_ok=True)
         out = (self.logs / f"{name}.log").open("ab")
         # A new session per child: stopping it stops the task processes it forked too.
         process = subprocess.Popen(
-            argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            env={**self.env, **(extra_env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes[name] = process
         (self.pids / f"{name}.pid").write_text(str(process.pid))

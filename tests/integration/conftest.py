@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+# PostgreSQL and Redis for the production-topology test live in their own module.
+from tests.integration.services_prod import postgres_server, redis_server  # noqa: F401
+
 _DUMMY_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -6,12 +6,13 @@ file offline. Its Python wrapper drops the exit code, so the binary is called di
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 pytestmark = pytest.mark.unit
 
@@ -70,14 +71,88 @@ def test_a_missing_secret_is_a_named_error(repo_root: Path, tmp_path: Path) -> N
     assert "POSTGRES_PASSWORD" in result.stderr
 
 
+def _resolved(repo_root: Path) -> dict[str, Any]:
+    """The file as Compose resolves it with the example env (anchors merged, ${} filled)."""
+    result = subprocess.run(
+        [str(_compose_binary()), "-f", str(repo_root / "docker-compose.yaml"),
+         "--env-file", str(repo_root / ".env.example"), "config", "--format", "json"],
+        capture_output=True, text=True, timeout=60, cwd=repo_root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+# Settings the tasks read in production: where the lake, MLflow and Airflow are.
+RETRAINER_SETTINGS = {
+    "RETRAINER_CONFIG_DIR",
+    "RETRAINER_STORAGE_ROOT",
+    "RETRAINER_S3_ENDPOINT_URL",
+    "RETRAINER_MLFLOW_TRACKING_URI",
+    "RETRAINER_MLFLOW_ARTIFACT_ROOT",
+    "RETRAINER_MLFLOW_UI_URL",
+    "RETRAINER_AIRFLOW_URL",
+    "RETRAINER_AIRFLOW_USER",
+    "RETRAINER_AIRFLOW_PASSWORD",
+}
+AIRFLOW_SERVICES = {s for s in SERVICES if s.startswith("airflow-")}
+
+
 def test_every_service_the_code_expects_is_defined(repo_root: Path) -> None:
-    spec = yaml.safe_load((repo_root / "docker-compose.yaml").read_text())
-    assert set(spec["services"]) >= SERVICES
-    assert spec["services"]["airflow-worker"]["deploy"]["replicas"] == 2
-    env = spec["x-airflow-common"]["environment"]
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-    assert env["RETRAINER_STORAGE_ROOT"].startswith("s3://")
-    assert "postgresql+psycopg2://" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    from retrainer.settings import ENVIRONMENT_VARIABLES
+
+    spec = _resolved(repo_root)
+    services = spec["services"]
+    assert set(services) >= SERVICES
+    assert {v.name for v in ENVIRONMENT_VARIABLES} >= RETRAINER_SETTINGS, "settings renamed?"
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://"), name
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:"), name
+        # psycopg2 explicitly: SQLAlchemy 2.1 would pick psycopg 3, which is not installed.
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
+        for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
+            assert env[key], f"{name}: {key} must be set (shared by every component)"
+        missing = RETRAINER_SETTINGS - set(env)
+        assert not missing, f"{name} lacks {sorted(missing)}"
+        assert env["RETRAINER_STORAGE_ROOT"].startswith("s3://")
+        assert env["RETRAINER_MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+        assert env["MLFLOW_S3_ENDPOINT_URL"] == env["RETRAINER_S3_ENDPOINT_URL"]
+        assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
+    mlflow = " ".join(services["mlflow"]["command"])
+    assert "--backend-store-uri postgresql+psycopg2://" in mlflow
+    assert "--artifacts-destination s3://" in mlflow
+    assert "--app-name basic-auth" in mlflow
+    assert services["mlflow"]["environment"]["MLFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert "airflow celery worker" in " ".join(services["airflow-worker"]["command"])
+    assert "dag-processor" in " ".join(services["airflow-dag-processor"]["command"])
+    assert "mc mb" in " ".join(services["minio-init"]["entrypoint"])
+    init_sql = (repo_root / "config" / "postgres" / "init.sql").read_text()
+    assert "CREATE DATABASE airflow" in init_sql and "CREATE DATABASE mlflow" in init_sql
+
+
+def test_workers_scale(repo_root: Path) -> None:
+    """`docker compose up --scale airflow-worker=N` needs no fixed name and no host port."""
+    worker = _resolved(repo_root)["services"]["airflow-worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert "container_name" not in worker
+    assert not worker.get("ports")
+
+
+def test_every_ui_asks_for_a_login(repo_root: Path) -> None:
+    services = _resolved(repo_root)["services"]
+    published = {name for name, svc in services.items() if svc.get("ports")}
+    # The UIs people open; everything else stays on the compose network.
+    assert published <= {"airflow-apiserver", "mlflow", "minio", "prometheus"}, published
+    env = services["airflow-apiserver"]["environment"]
+    assert env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False") != "True"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith("/opt/airflow/auth")
+    mlflow = services["mlflow"]["environment"]
+    # Without either the basic-auth app refuses to start.
+    assert mlflow["MLFLOW_AUTH_ADMIN_PASSWORD"] and mlflow["MLFLOW_FLASK_SERVER_SECRET_KEY"]
+    assert "--web.config.file=/etc/prometheus/web.yml" in services["prometheus"]["command"]
+    web = _resolved(repo_root)["configs"]["prometheus-web"]["content"]
+    assert "basic_auth_users" in web
 
 
 def test_no_literal_credentials(repo_root: Path) -> None:
