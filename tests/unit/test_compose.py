@@ -30,6 +30,7 @@ SERVICES = {
     "airflow-worker",
     "prometheus",
     "pushgateway",
+    "grafana",
 }
 
 
@@ -93,6 +94,7 @@ RETRAINER_SETTINGS = {
     "RETRAINER_AIRFLOW_URL",
     "RETRAINER_AIRFLOW_USER",
     "RETRAINER_AIRFLOW_PASSWORD",
+    "RETRAINER_PUSHGATEWAY_URL",
 }
 AIRFLOW_SERVICES = {s for s in SERVICES if s.startswith("airflow-")}
 
@@ -143,7 +145,7 @@ def test_every_ui_asks_for_a_login(repo_root: Path) -> None:
     services = _resolved(repo_root)["services"]
     published = {name for name, svc in services.items() if svc.get("ports")}
     # The UIs people open; everything else stays on the compose network.
-    assert published <= {"airflow-apiserver", "mlflow", "minio", "prometheus"}, published
+    assert published <= {"airflow-apiserver", "mlflow", "minio", "prometheus", "grafana"}, published
     env = services["airflow-apiserver"]["environment"]
     assert env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False") != "True"
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith("/opt/airflow/auth")
@@ -153,6 +155,8 @@ def test_every_ui_asks_for_a_login(repo_root: Path) -> None:
     assert "--web.config.file=/etc/prometheus/web.yml" in services["prometheus"]["command"]
     web = _resolved(repo_root)["configs"]["prometheus-web"]["content"]
     assert "basic_auth_users" in web
+    grafana = services["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"] and grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
 def test_no_literal_credentials(repo_root: Path) -> None:
