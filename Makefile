@@ -21,7 +21,7 @@ demo: install  ## run the whole pipeline on the NOAA rainfall data (real Airflow
 	$(BIN)/retrainer demo
 
 test: install system-deps  ## all tests: unit, integration (MLflow, dag.test, moto S3), e2e (real scheduler)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=20
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -159,7 +159,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
             env=env,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded 2-core machine: first start migrates the DB
         while not _answers(f"{url}/health"):
             if process.poll() is not None or time.monotonic() > deadline:
                 log_tail = log_path.read_text(errors="replace")[-3000:]
