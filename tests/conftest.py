@@ -48,6 +48,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a server a test started: SIGTERM, then SIGKILL if it lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

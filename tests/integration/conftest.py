@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import stop_process
+
 # PostgreSQL and Redis for the production-topology test live in their own module.
 from tests.integration.services_prod import postgres_server, redis_server  # noqa: F401
 
@@ -104,12 +106,7 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             time.sleep(0.1)
         yield S3Server(endpoint)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, 10)
         for name in added:
             os.environ.pop(name, None)
 
@@ -167,9 +164,4 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
             time.sleep(0.25)
         yield MlflowServer(url, artifacts)
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, 15)

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from retrainer.local_stack import free_port
+from tests.conftest import stop_process
 
 PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")
 
@@ -280,9 +281,4 @@ def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgatewa
                 time.sleep(0.05)
         yield Pushgateway(url)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, 10)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from retrainer.local_stack import free_port
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_process
 
 PASSWORD = "s3cret-for-tests-only"
 
@@ -89,12 +89,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, 15)
 
 
 def test_anonymous_calls_are_refused_and_the_admin_is_let_in(auth_server: str) -> None:
