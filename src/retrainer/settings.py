@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -95,18 +95,6 @@ ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = (
 )
 
 # Events a retrainer alert can be about. `decay` is raised by the trigger policy.
-ALERT_EVENTS: tuple[str, ...] = (
-    "task_failure",
-    "drift",
-    "decay",
-    "blocked_batch",
-    "rows_quarantined",
-    "promotion",
-    "rollback",
-    "rejection",
-    "approval_request",
-    "champion_changed",
-)
 AlertEvent = Literal[
     "task_failure",
     "drift",
@@ -119,6 +107,7 @@ AlertEvent = Literal[
     "approval_request",
     "champion_changed",
 ]
+ALERT_EVENTS: tuple[str, ...] = get_args(AlertEvent)
 
 
 def _comma_list(value: object) -> object:
