@@ -13,13 +13,13 @@ from pathlib import Path
 
 from airflow.plugins_manager import AirflowPlugin
 
+from retrainer.orchestration.asgi import LazyApp
 from retrainer.orchestration.links import (
     DriftReportLink,
     MlflowRunLink,
     ModelVersionLink,
     ValidationReportLink,
 )
-from retrainer.orchestration.views import LazyApp, create_app
 
 # Same default as the DAG files: the project's config/ unless $RETRAINER_CONFIG_DIR is set.
 _CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -35,7 +35,7 @@ class RetrainerPlugin(AirflowPlugin):
     ]
     fastapi_apps = [
         {
-            "app": LazyApp(lambda: create_app(_CONFIG_DIR)),
+            "app": LazyApp("retrainer.orchestration.views:create_app", _CONFIG_DIR),
             "url_prefix": "/retrainer",
             "name": "retrainer",
         }

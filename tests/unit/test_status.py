@@ -72,8 +72,8 @@ def _trigger(batch: str, at: str, decision: str, event: str | None, reasons: lis
     }
 
 
-@pytest.fixture
-def lake(tmp_path: Path) -> tuple[Path, LocalStorage]:
+def write_lake(tmp_path: Path) -> tuple[Path, LocalStorage]:
+    """A rainfall config folder and a lake with three batches' records and a promotion."""
     config_dir = make_config_dir(tmp_path)
     storage = LocalStorage(tmp_path / "home" / "lake")
     r = "reports/rainfall"
@@ -99,6 +99,11 @@ def lake(tmp_path: Path) -> tuple[Path, LocalStorage]:
         storage, "rainfall", "promote", {"version": "2", "reason": "beats v1", "actor": "ann"}
     )
     return config_dir, storage
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> tuple[Path, LocalStorage]:
+    return write_lake(tmp_path)
 
 
 def test_status_joins_monitor_performance_and_trigger_records(lake) -> None:  # type: ignore[no-untyped-def]

@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI, Request
+# FastAPI resolves the annotations of routes and dependencies at runtime, so these imports
+# cannot hide under TYPE_CHECKING; the plugin imports this module lazily (LazyApp).
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
+if TYPE_CHECKING:
     from retrainer.status import ModelStatus
 
-__all__ = ["LazyApp", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 # The lake files a browser may fetch, by zone: reports and validation evidence only.
 SERVED = {
@@ -51,30 +51,12 @@ SERVED = {
 }
 
 
-class LazyApp:
-    """An ASGI app built on its first request.
-
-    Every Airflow process that loads plugins imports the plugin module; building FastAPI
-    there would cost each task process seconds. Only the API server ever calls the app.
-    """
-
-    def __init__(self, factory: Callable[[], ASGIApp]) -> None:
-        self._factory = factory
-        self._app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if self._app is None:
-            self._app = self._factory()
-        await self._app(scope, receive, send)
-
-
 async def _require_dag_reader(request: Request) -> None:
     """Let in only callers logged in to Airflow and allowed to read DAGs."""
     # Imported on demand: cheap inside the API server, which has loaded them already.
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi import HTTPException
-    from fastapi.security import HTTPAuthorizationCredentials
 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
@@ -196,9 +178,6 @@ the last batches.</p>
 
 def create_app(default_config_dir: str | Path) -> FastAPI:
     """Build the app; the config folder is ``$RETRAINER_CONFIG_DIR`` or the default."""
-    from fastapi import Depends, FastAPI, HTTPException
-    from fastapi.responses import HTMLResponse, Response
-
     from retrainer.errors import ObjectNotFound
     from retrainer.orchestration.dag_factory import config_dir_for
     from retrainer.settings import load_settings
