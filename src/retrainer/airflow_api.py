@@ -127,6 +127,12 @@ class AirflowAPI:
             time.sleep(1)
         raise AirflowAPIError(f"run {run_id} of {dag_id} not finished after {timeout:.0f} s")
 
+    def task_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:
+        """A task instance's extra links by name (None: not produced)."""
+        quoted = urllib.parse.quote(run_id, safe="")
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/links"
+        return dict(self._request("GET", path)["extra_links"])
+
     def answer_hitl(
         self, dag_id: str, run_id: str, task_id: str, options: list[str]
     ) -> dict[str, Any]:

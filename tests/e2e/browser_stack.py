@@ -1,8 +1,8 @@
 """A real local deployment for the browser tests: Airflow (4 components) and an MLflow server.
 
-Three small models, one per approval mode, over a private config folder: ``e2e_auto``
-(the gate alone), ``e2e_hitl`` (an Airflow HITL approval) and ``e2e_tag`` (a person sets
-the version tag ``approval`` in the MLflow UI). Logistic regression and 200 bootstrap
+Two small models over a private config folder: ``e2e_hitl`` (an Airflow HITL approval)
+and ``e2e_tag`` (a person sets the version tag ``approval`` in the MLflow UI). The gate
+alone (``auto``) is what test_scheduler.py runs. Logistic regression and 200 bootstrap
 resamples keep each retrain to seconds on a shared 2-core machine.
 """
 
@@ -18,15 +18,14 @@ import yaml
 
 from tests.conftest import REPO
 
-MODELS = {
-    "e2e_auto": None,
+MODELS: dict[str, dict[str, Any]] = {
     "e2e_hitl": {"mode": "airflow", "four_eyes": False, "timeout_minutes": 30},
     "e2e_tag": {"mode": "mlflow", "four_eyes": False, "poke_seconds": 2, "timeout_minutes": 30},
 }
 
 
 def write_config(root: Path, airflow_port: int, mlflow_port: int) -> Path:
-    """A config folder with the three models; state lives in ``root/home``."""
+    """A config folder with the two models; state lives in ``root/home``."""
     base = yaml.safe_load((REPO / "config" / "models" / "rainfall.yaml").read_text())
     config_dir = root / "config"
     (config_dir / "models").mkdir(parents=True)
@@ -43,9 +42,8 @@ def write_config(root: Path, airflow_port: int, mlflow_port: int) -> Path:
                 "min_value": 0.55,
                 "comparison": {"kind": "non_inferiority", "margin": 0.2},
             },
+            "approval": approval,
         }
-        if approval is not None:
-            data["approval"] = approval
         (config_dir / "models" / f"{name}.yaml").write_text(yaml.safe_dump(data))
     settings = {
         "home": str(root / "home"),

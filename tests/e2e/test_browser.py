@@ -175,6 +175,9 @@ def test_trigger_retrain_from_its_form_and_approve_it_in_airflow(page, stack) ->
     page.goto(f"{stack.airflow_url}/dags/{dag_id}/runs/{run_id}")
     page.get_by_text("promote").first.wait_for()
     _shot(page, "airflow-retrain-run")
+    links = stack.api.task_links(dag_id, run_id, "train_challenger")
+    assert links["MLflow run"] and links["MLflow run"].startswith(stack.mlflow_url + "/#/exp")
+    assert links["Model version"] == f"{stack.mlflow_url}/#/models/{HITL}/versions/1"
     champion = champion_version(stack.client, HITL)
     assert champion is not None and champion.tags["retrainer.approval.by"] == "admin"
     assert champion.tags["retrainer.reason"] == "first champion, from the form"
