@@ -164,8 +164,10 @@ def test_trigger_retrain_from_its_form_and_approve_it_in_airflow(page, stack) ->
 
     # The approval as a person answers it: the task's page shows the question and buttons.
     page.goto(f"{stack.airflow_url}/dags/{dag_id}/runs/{run_id}/tasks/approve/required_actions")
+    page.get_by_text("challenger to champion?").first.wait_for()
+    _shot(page, "airflow-hitl-question")
     page.get_by_test_id("hitl-option-Approve").click()
-    time.sleep(1)
+    page.get_by_text("Response received").first.wait_for()
     _shot(page, "airflow-hitl-answered")
     # A second challenger for the rollback test queues behind this run (one run at a time).
     stack.api.trigger(dag_id, {"reason": "second champion", "force": True})
