@@ -39,6 +39,8 @@ class ChampionInfo:
     trigger: str | None  # what started the retrain that produced it (drift, decay, manual...)
     reason: str | None
     by: str | None
+    # The version's retrainer.* tags without the prefix: gate decision, window, approval...
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,9 @@ def _champion(client: MlflowClient, storage: Storage, model: str) -> ChampionInf
         trigger=tags.get("retrainer.trigger"),
         reason=last.get("reason") or tags.get("retrainer.promotion_reason"),
         by=last.get("actor") or tags.get("retrainer.promoted_by"),
+        tags={
+            k.removeprefix("retrainer."): v for k, v in tags.items() if k.startswith("retrainer.")
+        },
     )
 
 

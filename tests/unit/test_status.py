@@ -132,6 +132,7 @@ def test_status_joins_monitor_performance_and_trigger_records(lake) -> None:  # 
 
     payload = json.loads(json.dumps(status.to_dict()))
     assert payload["champion"]["version"] == "2"
+    assert payload["champion"]["tags"] == {"trigger": "decay"}
     assert payload["last_decision"]["decision"] == "suppressed"
     assert payload["batches"][1]["estimated"] == {"roc_auc": 0.69}
 
