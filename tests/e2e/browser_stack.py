@@ -1,9 +1,9 @@
 """A real local deployment for the browser tests: Airflow (4 components) and an MLflow server.
 
-Two small models over a private config folder: ``e2e_hitl`` (an Airflow HITL approval)
-and ``e2e_tag`` (a person sets the version tag ``approval`` in the MLflow UI). The gate
-alone (``auto``) is what test_scheduler.py runs. Logistic regression and 200 bootstrap
-resamples keep each retrain to seconds on a shared 2-core machine.
+Three small models over a private config folder, one per approval mode: ``e2e_auto``
+(the gate alone; the rollback model), ``e2e_hitl`` (an Airflow HITL approval) and
+``e2e_tag`` (a person sets the version tag ``approval`` in the MLflow UI). Logistic
+regression and 200 bootstrap resamples keep each retrain short.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import yaml
 from tests.conftest import REPO
 
 MODELS: dict[str, dict[str, Any]] = {
+    "e2e_auto": {"mode": "auto"},
     "e2e_hitl": {"mode": "airflow", "four_eyes": False, "timeout_minutes": 30},
     # Pokes 2 s apart raced the scheduler under load (the previous poke's executor event
     # arrived after the next poke started, and the sensor was marked failed): 15 s is safe.
@@ -27,7 +28,7 @@ MODELS: dict[str, dict[str, Any]] = {
 
 
 def write_config(root: Path, airflow_port: int, mlflow_port: int) -> Path:
-    """A config folder with the two models; state lives in ``root/home``."""
+    """A config folder with the three models; state lives in ``root/home``."""
     base = yaml.safe_load((REPO / "config" / "models" / "rainfall.yaml").read_text())
     config_dir = root / "config"
     (config_dir / "models").mkdir(parents=True)

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 SHOTS = REPO / "test-artifacts" / "e2e"
-HITL, TAG = "e2e_hitl", "e2e_tag"
+AUTO, HITL, TAG = "e2e_auto", "e2e_hitl", "e2e_tag"
 # A shared 2-core machine: a task process can take a minute to start under load.
 RUN_TIMEOUT = 900
 
@@ -75,12 +75,15 @@ def stack(tmp_path_factory, rainfall_periods) -> Iterator[Any]:  # type: ignore[
     rainfall_periods[0].to_parquet(data / "p0.parquet", index=False)
     stack = start_stack(root)
     try:
-        for model in (HITL, TAG):
+        for model in (AUTO, HITL, TAG):
             _accept(stack, model, data / "p0.parquet", "p0")
             for kind in ("retrain", "rollback"):
                 stack.api.unpause(f"{model}_{kind}")
-        # The MLflow-approval model's retrain runs meanwhile: its challenger will be waiting.
+        # Runs that go on while the browser does other things: the MLflow-approval model's
+        # challenger will be waiting, and the auto model gets two champions to roll back.
         stack.api.trigger(f"{TAG}_retrain", {"reason": "challenger to approve in MLflow"})
+        stack.api.trigger(f"{AUTO}_retrain", {"reason": "first champion"})
+        stack.api.trigger(f"{AUTO}_retrain", {"reason": "second champion", "force": True})
         yield stack
     finally:
         stack.stop()
@@ -169,8 +172,6 @@ def test_trigger_retrain_from_its_form_and_approve_it_in_airflow(page, stack) ->
     page.get_by_test_id("hitl-option-Approve").click()
     page.get_by_text("Response received").first.wait_for()
     _shot(page, "airflow-hitl-answered")
-    # A second challenger for the rollback test queues behind this run (one run at a time).
-    stack.api.trigger(dag_id, {"reason": "second champion", "force": True})
 
     run = stack.api.wait_run(dag_id, run_id, RUN_TIMEOUT)
     assert run["state"] == "success"
@@ -206,9 +207,12 @@ def test_approve_a_waiting_challenger_by_its_mlflow_tag(page, stack) -> None:  #
 def test_mlflow_ui_shows_the_champion_alias_and_gate_tags(page, stack) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{stack.mlflow_url}/#/models/{HITL}/versions/1")
     _close_mlflow_popup(page)
-    page.get_by_text("champion").first.wait_for()
-    page.get_by_text("retrainer.gate.decision").first.wait_for()
-    page.get_by_text("retrainer.gate.reason").first.wait_for()
+    page.get_by_text("@ champion").first.wait_for()
+    decision = page.locator("tr").filter(has=page.get_by_text("retrainer.gate.decision"))
+    decision.get_by_text("promote", exact=True).wait_for()
+    page.get_by_text("retrainer.gate.reason", exact=True).wait_for()
+    # The tags table scrolls inside the page: bring the gate's rows into the picture.
+    decision.scroll_into_view_if_needed()
     _shot(page, "mlflow-champion-gate-tags")
 
 
@@ -216,31 +220,31 @@ def test_models_page_lists_each_model(page, stack) -> None:  # type: ignore[no-u
     page.goto(f"{stack.airflow_url}/")
     page.get_by_role("link", name="Models").click()
     frame = page.frame_locator("iframe")
-    for model in (HITL, TAG):
+    for model in (AUTO, HITL, TAG):
         row = frame.locator(f"tr[data-model={model}]")
         row.wait_for(timeout=120_000)  # the first request imports MLflow in the API server
-        assert "v1" in row.inner_text(), row.inner_text()
+        if model != AUTO:  # whose retrains may still be running
+            assert "v1" in row.inner_text(), row.inner_text()
     _shot(page, "airflow-models-page")
 
 
 def test_roll_back_from_its_form(page, stack) -> None:  # type: ignore[no-untyped-def]
     from retrainer.registry import champion_version
 
-    # A second champion to roll back from: the run queued earlier, approved without the UI.
-    dag_id = f"{HITL}_retrain"
-    run_id = stack.api.runs(dag_id)[-1]["dag_run_id"]
-    _wait_for_task(stack.api, dag_id, run_id, "approve", {"awaiting_input"})
-    stack.api.answer_hitl(dag_id, run_id, "approve", ["Approve"])
-    assert stack.api.wait_run(dag_id, run_id, RUN_TIMEOUT)["state"] == "success"
-    assert str(champion_version(stack.client, HITL).version) == "2"
+    # Two champions to roll back between: the auto model's runs started with the stack.
+    for run in stack.api.runs(f"{AUTO}_retrain"):
+        assert stack.api.wait_run(f"{AUTO}_retrain", run["dag_run_id"], RUN_TIMEOUT)["state"] == (
+            "success"
+        )
+    assert str(champion_version(stack.client, AUTO).version) == "2"
 
-    rollback = f"{HITL}_rollback"
+    rollback = f"{AUTO}_rollback"
     run_id = _trigger_from_form(page, stack, rollback, {"reason": "v2 misbehaves in production"})
     assert stack.api.wait_run(rollback, run_id, RUN_TIMEOUT)["state"] == "success"
     page.goto(f"{stack.airflow_url}/dags/{rollback}/runs/{run_id}")
     page.get_by_text("rollback").first.wait_for()
     _shot(page, "airflow-rollback-run")
-    champion = champion_version(stack.client, HITL)
+    champion = champion_version(stack.client, AUTO)
     assert str(champion.version) == "1"
 
 
