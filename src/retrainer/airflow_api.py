@@ -127,6 +127,20 @@ class AirflowAPI:
             time.sleep(1)
         raise AirflowAPIError(f"run {run_id} of {dag_id} not finished after {timeout:.0f} s")
 
+    def task_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:
+        """A task instance's extra links by name (None: not produced)."""
+        quoted = urllib.parse.quote(run_id, safe="")
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/links"
+        return dict(self._request("GET", path)["extra_links"])
+
+    def answer_hitl(
+        self, dag_id: str, run_id: str, task_id: str, options: list[str]
+    ) -> dict[str, Any]:
+        """Answer a human-in-the-loop task as the API user (a second answer gets HTTP 409)."""
+        quoted = urllib.parse.quote(run_id, safe="")
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/-1/hitlDetails"
+        return self._request("PATCH", path, {"chosen_options": options, "params_input": {}})
+
     def asset_id(self, name: str) -> int:
         reply = self._request("GET", f"/api/v2/assets?name_pattern={urllib.parse.quote(name)}")
         for asset in reply["assets"]:

@@ -383,74 +383,82 @@ def drift(
     raise typer.Exit(1 if result.drift else 0)
 
 
+def _metric(values: Any, metric: str) -> str:
+    value = (values or {}).get(metric)
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _status_table(status: Any) -> str:
+    """The human view of a ModelStatus: champion line, batch table, decisions with reasons."""
+    lines = []
+    champion = status.champion
+    if champion is None:
+        lines.append(f"{status.model}: no champion yet")
+    else:
+        lines.append(
+            f"{status.model}: champion v{champion.version} since {champion.since or '?'} "
+            f"({champion.event or '?'} by {champion.by or '?'}; trigger "
+            f"{champion.trigger or '?'}: {champion.reason or '-'})"
+        )
+    lines.append("")
+    m = status.metric
+    header = (
+        f"{'batch':<22} {'checked at':<19} {'champ':>5}  {'drift':<13} "
+        f"{'realized ' + m:>16} {'estimated ' + m:>17}  decision"
+    )
+    lines.append(header)
+    decided = {d.batch_id: d for d in status.decisions}
+    for b in status.batches:
+        drift = "-" if b.drift is None else ("DRIFT" if b.drift else "ok")
+        if b.drift_score is not None:
+            drift += f" {b.drift_score:.2f}"
+        estimated = _metric(b.estimated, m) + (" (broken)" if b.estimate_broken else "")
+        d = decided.get(b.batch_id)
+        decision = "-" if d is None else d.decision + (f" ({d.event})" if d.event else "")
+        lines.append(
+            f"{b.batch_id:<22.22} {(b.checked_at or '-')[:19]:<19} "
+            f"{('v' + b.champion_version) if b.champion_version else '-':>5}  {drift:<13} "
+            f"{_metric(b.realized, m):>16} {estimated:>17}  {decision}"
+        )
+    if not status.batches:
+        lines.append("  (no batch checked yet)")
+    lines.append("")
+    lines.append("last trigger decisions:" if status.decisions else "no trigger decisions yet")
+    for d in reversed(status.decisions):
+        what = d.decision + (f" ({d.event})" if d.event else "")
+        if d.suppressed_by:
+            what += f", suppressed by {d.suppressed_by}"
+        lines.append(f"  {d.decided_at or '?'}  {d.batch_id}: {what}")
+        lines.extend(f"      - {reason}" for reason in d.reasons)
+    lines.extend(f"warning: {p}" for p in status.problems)
+    return "\n".join(lines)
+
+
 @app.command()
 def status(
     model: str,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    last: Annotated[int, typer.Option(min=1, help="How many recent batches to show")] = 10,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Print the champion, its gate tags and the latest monitoring results."""
-    from retrainer.registry import champion_version, connect
+    """Print the champion, realized/estimated performance and the last trigger decisions."""
+    from retrainer.config import load_model_config
+    from retrainer.registry import connect
+    from retrainer.status import model_status
     from retrainer.storage import open_storage
 
     try:
         settings = _settings(config_dir)
+        config = load_model_config(settings.models_dir / f"{model}.yaml")
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
-        champion = champion_version(connect(settings), model)
-        checks = [
-            storage.read_json(k)
-            for k in storage.list(f"reports/{model}/")
-            if k.endswith("/monitor.json")
-        ]
+        result = model_status(connect(settings), storage, config, last=last)
     except RetrainerError as exc:
         _fail(exc)
         return
-    checks.sort(key=lambda c: c.get("checked_at", ""))
-    recent = [
-        {
-            k: c.get(k)
-            for k in (
-                "batch_id",
-                "champion_version",
-                "drift",
-                "drift_score",
-                "drifted_features",
-                "realized",
-            )
-        }
-        for c in checks[-10:]
-    ]
-    report: dict[str, Any] = {
-        "model": model,
-        "champion": None
-        if champion is None
-        else {
-            "version": str(champion.version),
-            **{
-                k.removeprefix("retrainer."): v
-                for k, v in champion.tags.items()
-                if k.startswith("retrainer.")
-            },
-        },
-        "recent_batches": recent,
-    }
     if as_json:
-        typer.echo(json.dumps(report, indent=2, default=str))
-        return
-    if champion is None:
-        typer.echo(f"{model}: no champion yet")
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        typer.echo(
-            f"{model}: champion v{champion.version} "
-            f"(window {champion.tags.get('retrainer.data_window', '?')}, "
-            f"gate: {champion.tags.get('retrainer.gate.reason', '?')})"
-        )
-    for c in recent:
-        auc = (c["realized"] or {}).get("roc_auc")
-        typer.echo(
-            f"  {c['batch_id']}: drift={c['drift']} score={c['drift_score']} "
-            f"auc={'-' if auc is None else f'{auc:.3f}'} features={c['drifted_features']}"
-        )
+        typer.echo(_status_table(result))
 
 
 @app.command()

@@ -244,7 +244,8 @@ def test_cli_prints_history_and_status(world) -> None:  # type: ignore[no-untype
 
     report = json.loads(status.output)
     assert report["champion"]["version"] == "2"
-    assert {b["batch_id"] for b in report["recent_batches"]} == {"p0", "p7", "p7rows"}
+    assert {b["batch_id"] for b in report["batches"]} == {"p0", "p7", "p7rows"}
+    assert report["champion"]["tags"]["gate.decision"] == "promote"
     missing = runner.invoke(
         app, ["land", "rainfall", "/no/such/file.csv", "--no-notify", "--config-dir", config_dir]
     )

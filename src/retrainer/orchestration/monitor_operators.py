@@ -11,6 +11,14 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.links import (
+    DriftReportLink,
+    ModelVersionLink,
+    ValidationReportLink,
+    lake_url,
+    model_version_url,
+    publish_links,
+)
 from retrainer.orchestration.runtime import TaskRuntime, run_context
 
 __all__ = [
@@ -44,6 +52,7 @@ class ValidateBatchOperator(BaseOperator):
     """Validate each landed batch with the champion's suite; quarantine what fails."""
 
     ui_color = "#e8f4e8"
+    operator_extra_links = (ValidationReportLink(),)
 
     def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,6 +76,7 @@ class ValidateBatchOperator(BaseOperator):
         spec = load_suite_spec(rt.config, champion.run_id if champion else None)
         accepted: list[str] = []
         blocked: dict[str, list[str]] = {}
+        docs: list[str] = []  # Data Docs of blocked or partly quarantined batches
         for batch_id in batch_ids:
             try:
                 key = find_incoming(rt.storage, self.model, batch_id)
@@ -86,6 +96,7 @@ class ValidateBatchOperator(BaseOperator):
                     exc.report_key,
                 )
                 if exc.evidence.get("data_docs_key"):
+                    docs.append(exc.evidence["data_docs_key"])
                     log.error(
                         "batch %s Data Docs: %s",
                         batch_id,
@@ -104,6 +115,7 @@ class ValidateBatchOperator(BaseOperator):
             for warning in outcome.warnings:
                 log.warning("batch %s check (warn only): %s", batch_id, warning)
             if outcome.status == "rows_quarantined":
+                docs.append(f"{outcome.quarantine_prefix}/data_docs.html")
                 for code, count in outcome.reasons.items():
                     log.warning("batch %s: %d row(s) quarantined for %s", batch_id, count, code)
                 send_alert(
@@ -123,6 +135,8 @@ class ValidateBatchOperator(BaseOperator):
                 outcome.batch_key,
             )
             accepted.append(batch_id)
+        if docs:
+            publish_links(context, validation_report=lake_url(rt.settings, docs[-1]))
         if not accepted:
             # Bad data is not a transient fault: fail without retries; nothing downstream runs.
             raise AirflowFailException(
@@ -134,6 +148,8 @@ class ValidateBatchOperator(BaseOperator):
 
 class CheckBatchOperator(BaseOperator):
     """Score accepted batches with the champion and measure drift against its reference."""
+
+    operator_extra_links = (DriftReportLink(), ModelVersionLink())
 
     def __init__(
         self, *, config_dir: str | Path, model: str, validate_task_id: str, **kwargs: Any
@@ -163,6 +179,16 @@ class CheckBatchOperator(BaseOperator):
                 "batch %s: %s (drift report: %s)", batch_id, check.explanation, check.report_uri
             )
             results.append(check.evidence() | {"drift": check.drift})
+        reported = [c for c in results if c.get("report_uri")]
+        if reported:
+            last = reported[-1]
+            publish_links(
+                context,
+                drift_report=lake_url(
+                    rt.settings, f"reports/{self.model}/{last['batch_id']}/drift.html"
+                ),
+                model_version=model_version_url(rt.settings, self.model, last["champion_version"]),
+            )
         return results
 
 

@@ -10,6 +10,13 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.links import (
+    MlflowRunLink,
+    ModelVersionLink,
+    mlflow_run_url,
+    model_version_url,
+    publish_links,
+)
 from retrainer.orchestration.runtime import TaskRuntime, run_context
 
 __all__ = [
@@ -43,8 +50,23 @@ def trigger_of(context: Any) -> tuple[str, str]:
     return "manual", reason or "manual retrain"
 
 
+def _publish_run_and_version(context: Any, rt: TaskRuntime, run_id: str, version: str) -> None:
+    try:
+        experiment = rt.client.get_run(run_id).info.experiment_id
+    except Exception:  # a missing link button must not fail work that is done
+        log.warning("no MLflow run link for run %s", run_id, exc_info=True)
+        return
+    publish_links(
+        context,
+        mlflow_run=mlflow_run_url(rt.settings, experiment, run_id),
+        model_version=model_version_url(rt.settings, rt.config.name, version),
+    )
+
+
 class TrainChallengerOperator(BaseOperator):
     """Assemble the training window, train, log to MLflow and register a version."""
+
+    operator_extra_links = (MlflowRunLink(), ModelVersionLink())
 
     def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -94,6 +116,7 @@ class TrainChallengerOperator(BaseOperator):
             trained.window.get("batches"),
             trained.metrics,
         )
+        _publish_run_and_version(context, rt, trained.run_id, trained.version)
         return trained.to_dict()
 
     def _skip_if_already_trained(self, rt: TaskRuntime, window: int | None) -> None:
@@ -121,6 +144,8 @@ class TrainChallengerOperator(BaseOperator):
 
 class EvaluateChallengerOperator(BaseOperator):
     """Score challenger and champion on the same holdout; record the gate decision."""
+
+    operator_extra_links = (MlflowRunLink(), ModelVersionLink())
 
     def __init__(
         self, *, config_dir: str | Path, model: str, train_task_id: str, **kwargs: Any
@@ -153,11 +178,14 @@ class EvaluateChallengerOperator(BaseOperator):
                 rule["detail"],
             )
         log.info("gate decision for v%s: %s", trained["version"], evaluation.decision["reason"])
+        _publish_run_and_version(context, rt, evaluation.run_id, str(trained["version"]))
         return evaluation.to_dict()
 
 
 class PromoteChallengerOperator(BaseOperator):
     """Move ``champion`` to a challenger the gate accepted (skip when it rejected it)."""
+
+    operator_extra_links = (ModelVersionLink(),)
 
     def __init__(
         self,
@@ -188,6 +216,7 @@ class PromoteChallengerOperator(BaseOperator):
         rt = TaskRuntime.open(self.config_dir, self.model)
         ctx = run_context(context)
         version = evaluation["challenger_version"]
+        publish_links(context, model_version=model_version_url(rt.settings, self.model, version))
         current = champion_version(rt.client, self.model)
         if current is not None and str(current.version) == str(version):
             log.info("v%s is already champion (a retried task): nothing to move", version)
@@ -237,6 +266,8 @@ class PromoteChallengerOperator(BaseOperator):
 class RollbackChampionOperator(BaseOperator):
     """Move ``champion`` back to the previous champion or to the version given as a Param."""
 
+    operator_extra_links = (ModelVersionLink(),)
+
     def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
         super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
         self.config_dir = str(config_dir)
@@ -266,6 +297,9 @@ class RollbackChampionOperator(BaseOperator):
             )
         except RegistryError as exc:
             raise AirflowFailException(str(exc)) from exc
+        publish_links(
+            context, model_version=model_version_url(rt.settings, self.model, change.version)
+        )
         context["outlet_events"][model_asset(self.model, "champion")].extra = change.to_dict()
         log.warning(
             "rolled back %s: champion v%s -> v%s (%s, by %s)",

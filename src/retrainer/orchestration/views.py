@@ -1,0 +1,231 @@
+"""The plugin's web app inside the Airflow API server: the "Models" page and lake reports.
+
+Mounted by ``plugins/retrainer_plugin.py`` under ``/retrainer``:
+
+- ``/retrainer/models``: every model of the config folder with its champion, last drift
+  verdict, realized / estimated performance and last trigger decision (from
+  :func:`retrainer.status.model_status`); shown in the Airflow UI's navigation.
+- ``/retrainer/models.json``: the same for machines.
+- ``/retrainer/reports/<model>/<batch>/<file>`` and ``/retrainer/quarantine/...``: drift
+  reports and Data Docs from the lake, the targets of the tasks' extra links.
+
+Airflow does not protect plugin apps: every route checks the caller's Airflow login (the
+UI's session cookie or a bearer token) and its permission to read DAGs.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+# FastAPI resolves the annotations of routes and dependencies at runtime, so these imports
+# cannot hide under TYPE_CHECKING; the plugin imports this module lazily (LazyApp).
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+if TYPE_CHECKING:
+    from retrainer.status import ModelStatus
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+# The lake files a browser may fetch, by zone: reports and validation evidence only.
+SERVED = {
+    "reports": {
+        "drift.html": "text/html",
+        "drift.json": "application/json",
+        "monitor.json": "application/json",
+        "performance.json": "application/json",
+        "trigger.json": "application/json",
+    },
+    "quarantine": {
+        "data_docs.html": "text/html",
+        "summary.txt": "text/plain",
+        "validation_result.json": "application/json",
+    },
+}
+
+
+async def _require_dag_reader(request: Request) -> None:
+    """Let in only callers logged in to Airflow and allowed to read DAGs."""
+    # Imported on demand: cheap inside the API server, which has loaded them already.
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi import HTTPException
+
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None
+    user = await get_user(request, None, bearer)
+    if not get_auth_manager().is_authorized_dag(method="GET", user=user):
+        raise HTTPException(status_code=403, detail="reading DAGs is not allowed for this user")
+
+
+def _statuses(config_dir: Path) -> tuple[list[ModelStatus], list[str]]:
+    """model_status() of every configured model; a model that fails is named, not fatal."""
+    from retrainer.config import load_model_configs
+    from retrainer.errors import RetrainerError
+    from retrainer.registry import connect
+    from retrainer.settings import load_settings
+    from retrainer.status import model_status
+    from retrainer.storage import open_storage
+
+    settings = load_settings(config_dir)
+    storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+    client = connect(settings)
+    statuses, errors = [], []
+    for config in load_model_configs(settings.models_dir):
+        try:
+            statuses.append(model_status(client, storage, config, last=10))
+        except RetrainerError as exc:
+            errors.append(f"{config.name}: {exc}")
+    return statuses, errors
+
+
+def _fmt(values: Any, metric: str) -> str:
+    value = (values or {}).get(metric)
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _row(status: ModelStatus, mlflow_ui: str) -> str:
+    e = html.escape
+    m = status.model
+    q = quote(m)
+    champion = status.champion
+    if champion is None:
+        champ = '<span class="muted">no champion yet</span>'
+    else:
+        champ = (
+            f'<a target="_blank" href="{e(mlflow_ui)}/#/models/{q}/versions/{e(champion.version)}">'
+            f"v{e(champion.version)}</a>"
+            f'<div class="muted">{e(champion.event or "")} {e((champion.since or "")[:16])}'
+            f"{' · trigger ' + e(champion.trigger) if champion.trigger else ''}</div>"
+        )
+    drift_cell = '<span class="muted">not checked</span>'
+    last_drift = status.last_drift
+    if last_drift is not None:
+        verdict = "DRIFT" if last_drift.drift else "no drift"
+        css = "bad" if last_drift.drift else "good"
+        score = "" if last_drift.drift_score is None else f" ({last_drift.drift_score:.2f})"
+        features = ", ".join(last_drift.drifted_features[:3])
+        drift_cell = (
+            f'<span class="{css}">{verdict}{score}</span>'
+            f'<div class="muted">batch {e(last_drift.batch_id)}'
+            f"{' · ' + e(features) if features else ''} · "
+            f'<a target="_blank" href="reports/{q}/{quote(last_drift.batch_id)}/drift.html">'
+            "report</a></div>"
+        )
+    perf = [b for b in status.batches if b.realized or b.estimated]
+    realized = " ".join(_fmt(b.realized, status.metric) for b in perf[-5:]) or "-"
+    estimated = " ".join(_fmt(b.estimated, status.metric) for b in perf[-5:]) or "-"
+    broken = any(b.estimate_broken for b in perf[-5:])
+    decision = status.last_decision
+    if decision is None:
+        decision_cell = '<span class="muted">none yet</span>'
+    else:
+        what = decision.decision + (f" ({decision.event})" if decision.event else "")
+        if decision.suppressed_by:
+            what += f", suppressed by {decision.suppressed_by}"
+        reasons = "".join(f"<li>{e(r)}</li>" for r in decision.reasons)
+        decision_cell = (
+            f"<b>{e(what)}</b>"
+            f'<div class="muted">batch {e(decision.batch_id)} · {e(decision.decided_at or "")}'
+            f"</div><ul>{reasons}</ul>"
+        )
+    dags = " · ".join(
+        f'<a target="_top" href="../dags/{q}_{kind}">{kind}</a>'
+        for kind in ("monitor", "retrain", "rollback")
+    )
+    return (
+        f'<tr data-model="{e(m)}"><td><b>{e(m)}</b><div class="muted">{dags}</div></td>'
+        f"<td>{champ}</td><td>{drift_cell}</td>"
+        f'<td class="num">{e(realized)}</td>'
+        f'<td class="num">{e(estimated)}{" ⚠ estimate broken" if broken else ""}</td>'
+        f"<td>{decision_cell}</td></tr>"
+    )
+
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>retrainer: models</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #1a202c; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border-bottom: 1px solid #e2e8f0; padding: .6rem .8rem; text-align: left;
+  vertical-align: top; }}
+th {{ background: #f7fafc; font-size: .85rem; text-transform: uppercase; color: #4a5568; }}
+.muted {{ color: #718096; font-size: .85rem; margin-top: .2rem; }}
+.num {{ font-family: ui-monospace, monospace; }}
+.good {{ color: #2f855a; font-weight: 600; }} .bad {{ color: #c53030; font-weight: 600; }}
+ul {{ margin: .3rem 0 0 1rem; padding: 0; font-size: .85rem; }}
+a {{ color: #2b6cb0; }}
+.error {{ color: #c53030; }}
+</style></head><body>
+<h2>Models under retrainer's care</h2>
+<p class="muted">Champion from the MLflow registry; drift, performance and trigger decisions
+from the lake's per-batch records. Performance columns: {metric_note}, oldest to newest over
+the last batches.</p>
+<table id="models"><thead><tr><th>Model</th><th>Champion</th><th>Last drift verdict</th>
+<th>Realized</th><th>Estimated</th><th>Last trigger decision</th></tr></thead>
+<tbody>{rows}</tbody></table>
+{errors}
+</body></html>
+"""
+
+
+def create_app(default_config_dir: str | Path) -> FastAPI:
+    """Build the app; the config folder is ``$RETRAINER_CONFIG_DIR`` or the default."""
+    from retrainer.errors import ObjectNotFound
+    from retrainer.orchestration.dag_factory import config_dir_for
+    from retrainer.settings import load_settings
+    from retrainer.storage import open_storage
+
+    config_dir = config_dir_for(default_config_dir)
+    app = FastAPI(title="retrainer", dependencies=[Depends(_require_dag_reader)])
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models_page() -> str:
+        settings = load_settings(config_dir)
+        statuses, errors = _statuses(config_dir)
+        metrics = sorted({s.metric for s in statuses})
+        rows = "".join(_row(s, settings.mlflow_ui_url) for s in statuses)
+        problems = errors + [p for s in statuses for p in s.problems]
+        return PAGE.format(
+            rows=rows or '<tr><td colspan="6">no model configured</td></tr>',
+            metric_note=html.escape(", ".join(metrics) or "the gate metric"),
+            errors="".join(f'<p class="error">{html.escape(p)}</p>' for p in problems),
+        )
+
+    @app.get("/models.json")
+    def models_json() -> dict[str, Any]:
+        statuses, errors = _statuses(config_dir)
+        return {"models": [s.to_dict() for s in statuses], "errors": errors}
+
+    def serve(zone: str, model: str, batch: str, name: str) -> Response:
+        media = SERVED[zone].get(name)
+        if media is None or any(p in {"", ".", ".."} or "/" in p for p in (model, batch)):
+            raise HTTPException(
+                404, f"{zone}/{model}/{batch}/{name} is not a report retrainer serves"
+            )
+        settings = load_settings(config_dir)
+        if not (settings.models_dir / f"{model}.yaml").exists():
+            raise HTTPException(404, f"no model {model!r} in {settings.models_dir}")
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        key = f"{zone}/{model}/{batch}/{name}"
+        try:
+            return Response(storage.read_bytes(key), media_type=media)
+        except ObjectNotFound:
+            raise HTTPException(404, f"{storage.uri(key)} does not exist") from None
+
+    @app.get("/reports/{model}/{batch}/{name}")
+    def report(model: str, batch: str, name: str) -> Response:
+        return serve("reports", model, batch, name)
+
+    @app.get("/quarantine/{model}/{batch}/{name}")
+    def quarantined(model: str, batch: str, name: str) -> Response:
+        return serve("quarantine", model, batch, name)
+
+    return app
