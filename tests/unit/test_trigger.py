@@ -43,9 +43,7 @@ def _signals(i: int, value: float | None, version: str, **kw: Any) -> BatchSigna
     return BatchSignals(**(base | kw))
 
 
-def replay(
-    values: list[float | None], policy: TriggerConfig, **kw: Any
-) -> list[TriggerDecision]:
+def replay(values: list[float | None], policy: TriggerConfig, **kw: Any) -> list[TriggerDecision]:
     history = [RetrainRecord("1", "manual", START - timedelta(days=31))]
     previous: list[BatchSignals] = []
     decisions = []
@@ -198,7 +196,7 @@ def test_trigger_config_is_validated() -> None:
         "numeric_features": ["x"],
         "target": {"column": "y", "task": "binary"},
     }
-    with pytest.raises(ValueError, match="trigger.metric 'rmse' does not fit a binary task"):
+    with pytest.raises(ValueError, match=r"trigger\.metric 'rmse' does not fit a binary task"):
         ModelConfig.model_validate(base | {"trigger": {"metric": "rmse"}})
     with pytest.raises(ValueError, match="extra"):
         ModelConfig.model_validate(base | {"trigger": {"min_valu": 0.5}})
@@ -234,9 +232,7 @@ def test_window_policies_pick_their_batches() -> None:
         "b9",
     ]
     # Right after the break there is too little new data: widen back to min_rows.
-    chosen, note = choose_batches(
-        metas, since, **common, champion_batches=["b0"], flagged=["b9"]
-    )
+    chosen, note = choose_batches(metas, since, **common, champion_batches=["b0"], flagged=["b9"])
     assert [m["batch_id"] for m in chosen] == ["b7", "b8", "b9"]
     assert "widened back to b7" in note
     assert ids(since, champion_batches=["b0"], flagged=[]) == ["b6", "b7", "b8", "b9"]

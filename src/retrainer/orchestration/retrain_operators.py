@@ -81,9 +81,7 @@ class TrainChallengerOperator(BaseOperator):
         if params.get("window"):
             from retrainer.config import WindowConfig
 
-            window = WindowConfig(
-                kind=params["window"], batches=rt.config.training.window.batches
-            )
+            window = WindowConfig(kind=params["window"], batches=rt.config.training.window.batches)
         if not params.get("force"):
             self._skip_if_already_trained(rt, window_batches, window)
         try:

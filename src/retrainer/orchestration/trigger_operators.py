@@ -60,6 +60,7 @@ class DecideTriggerOperator(BaseOperator):
                     "drifted_features": check.get("drifted_features", []),
                     "explanation": check.get("explanation"),
                     "evidence": check.get("evidence", []),
+                    "prediction_drift": check.get("prediction_drift"),
                 }
             )
         return out
@@ -118,10 +119,15 @@ class EmitTriggerEventOperator(BaseOperator):
             "report_uri": latest.get("report_uri"),
             # Which features, how much, why: the retrain run can show it without the lake.
             "evidence": latest.get("evidence", []),
+            "prediction_drift": latest.get("prediction_drift"),
         }
         context["outlet_events"][model_asset(self.model, self.event)].extra = extra
         log.warning(
-            "%s in %s batch %s: %s", self.event, self.model, latest["batch_id"], extra["explanation"]
+            "%s in %s batch %s: %s",
+            self.event,
+            self.model,
+            latest["batch_id"],
+            extra["explanation"],
         )
         send_alert(
             load_settings(self.config_dir),
