@@ -76,7 +76,11 @@ class Stream:
         accept_batch(self.storage, self.config, batch_id, outcome.batch_key)
 
     def retrain(
-        self, trigger: str, reason: str, evidence: dict[str, Any] | None = None
+        self,
+        trigger: str,
+        reason: str,
+        evidence: dict[str, Any] | None = None,
+        window: Any = None,
     ) -> tuple[str, bool]:
         """Train, evaluate and (if the gate says so) promote; return (version, promoted)."""
         from retrainer.evaluation import evaluate_challenger
@@ -91,6 +95,7 @@ class Stream:
             trigger=trigger,
             reason=reason,
             trigger_evidence=evidence,
+            window=window,
         )
         evaluation = evaluate_challenger(
             self.client, self.storage, self.settings, self.config, trained.version
