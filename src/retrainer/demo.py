@@ -211,7 +211,7 @@ def run_demo(
             action = (
                 f"suppressed: {decided['suppressed_by']}"
                 if decided["decision"] == "suppressed"
-                else "none (performance holds)"
+                else f"none: {(decided['reasons'] or ['-'])[0]}"
             )
             if retrain is not None:
                 action, versions = _action(client, versions)

@@ -59,12 +59,21 @@ class Stream:
             data,
         )
 
-    def accept(self, batch_id: str, frame: Any) -> None:
-        """Land and validate a batch with the champion's suite, as validate_batch does."""
+    def accept(self, batch_id: str, frame: Any, *, validate: bool = True) -> None:
+        """Land and validate a batch with the champion's suite, as validate_batch does.
+
+        ``validate=False`` accepts it as it is (validation has its own tests; a long
+        stream of known-good batches need not pay for it).
+        """
         from retrainer.monitoring import accept_batch, find_incoming, land_file, load_suite_spec
         from retrainer.registry import champion_version
         from retrainer.validation import validate_batch
 
+        if not validate:
+            key = f"batches/{self.model}/{batch_id}/data.parquet"
+            self.storage.write_frame(key, frame)
+            accept_batch(self.storage, self.config, batch_id, key)
+            return
         path = self.data / f"{batch_id}.parquet"
         frame.to_parquet(path, index=False)
         land_file(self.storage, self.model, path, batch_id)
@@ -112,12 +121,12 @@ class Stream:
             )
         return trained.version, evaluation.promote
 
-    def step(self, batch_id: str, frame: Any, *, retrain: bool = True) -> Row:
+    def step(self, batch_id: str, frame: Any, *, validate: bool = True) -> Row:
         """One monitor run on a batch, then the retrain it asks for (if any)."""
         from retrainer.monitoring import check_batch
         from retrainer.monitoring.decide import decide_batch
 
-        self.accept(batch_id, frame)
+        self.accept(batch_id, frame, validate=validate)
         check_batch(self.client, self.storage, self.settings, self.config, batch_id)
         decision = decide_batch(self.client, self.storage, self.config, batch_id)
         signals = decision.signals
@@ -134,7 +143,7 @@ class Stream:
             decision.suppressed_by,
             list(decision.reasons),
         )
-        if retrain and decision.decision == "retrain":
+        if decision.decision == "retrain":
             assert decision.event is not None
             version, promoted = self.retrain(
                 decision.event, "; ".join(decision.reasons), decision.to_dict()
@@ -144,19 +153,20 @@ class Stream:
         return row
 
     def table(self, title: str) -> str:
+        metric = self.config.trigger_metric
         lines = [
             title,
-            f"{'batch':<20} {'champ':>5} {'drift':<12} {'metric':>12}  {'decision':<10} "
-            f"{'event':<6} action / reason",
+            f"{'batch':<10} {'champion':>8}  {'drift (score)':<13} {metric:>8}  "
+            f"{'decision':<10} {'event':<6} action / suppressed by",
         ]
         for r in self.rows:
             score = "-" if r.drift_score is None else f"{r.drift_score:.2f}"
             value = "-" if r.realized is None else f"{r.realized:.2f}"
             detail = r.action or r.suppressed_by or ""
             lines.append(
-                f"{r.batch_id:<20} {'v' + (r.champion or '-'):>5} "
-                f"{str(r.drift).lower() + ' ' + score:<12} {r.metric[:7] + ' ' + value:>12}  "
+                f"{r.batch_id:<10} {'v' + (r.champion or '-'):>8}  "
+                f"{str(r.drift).lower() + ' (' + score + ')':<13} {value:>8}  "
                 f"{r.decision:<10} {r.event or '-':<6} {detail}"
             )
-            lines.append(f"{'':<20}   reasons: {'; '.join(r.reasons)}")
+            lines.append(f"{'':<12}reasons: {'; '.join(r.reasons)}")
         return "\n".join(lines)
