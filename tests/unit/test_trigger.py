@@ -236,3 +236,69 @@ def test_window_policies_pick_their_batches() -> None:
     assert [m["batch_id"] for m in chosen] == ["b7", "b8", "b9"]
     assert "widened back to b7" in note
     assert ids(since, champion_batches=["b0"], flagged=[]) == ["b6", "b7", "b8", "b9"]
+
+
+class _Version:
+    tags = {"retrainer.holdout_accuracy": "0.81", "retrainer.holdout_rows": "120.0"}
+
+
+class _Client:
+    def get_model_version(self, model: str, version: str) -> _Version:
+        assert (model, version) == ("rainfall", "3")
+        return _Version()
+
+
+def test_signals_come_from_performance_json_when_present_else_monitor_json(
+    tmp_path, repo_root
+) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import load_model_config
+    from retrainer.monitoring.decide import gather_signals
+    from retrainer.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    config = load_model_config(repo_root / "config/models/rainfall.yaml")
+    storage.write_json(
+        "batches/rainfall/b1/meta.json", {"rows": 900, "labelled_rows": 900, "end": "1960-01-01"}
+    )
+    storage.write_json(
+        "reports/rainfall/b1/monitor.json",
+        {
+            "champion_version": "3",
+            "drift": True,
+            "drift_score": 0.4,
+            "realized": {"accuracy": 0.7, "rows": 880.0},
+        },
+    )
+    fallback = gather_signals(storage, _Client(), config, "b1")  # type: ignore[arg-type]
+    assert fallback.realized == {"accuracy": 0.7}
+    assert fallback.baseline == {"accuracy": 0.81}  # the champion's tags, not "rows"
+    assert (fallback.rows, fallback.labelled_rows, fallback.drift) == (900, 880, True)
+    assert fallback.batch_time == "1960-01-01"
+
+    storage.write_json(
+        "reports/rainfall/b1/performance.json",
+        {
+            "champion_version": "3",
+            "rows": 900,
+            "labelled_rows": 0,
+            "realized": {},
+            "estimated": {"accuracy": 0.55},
+            "baseline": {"accuracy": 0.8},
+            "estimate_broken": False,
+        },
+    )
+    merged = gather_signals(storage, _Client(), config, "b1")  # type: ignore[arg-type]
+    assert merged.realized == {} and merged.labelled_rows == 0
+    assert merged.estimated == {"accuracy": 0.55} and merged.baseline == {"accuracy": 0.8}
+    assert merged.drift is True  # drift still comes from the check
+
+
+def test_a_batch_never_checked_is_a_clear_error(tmp_path, repo_root) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import load_model_config
+    from retrainer.errors import ObjectNotFound
+    from retrainer.monitoring.decide import gather_signals
+    from retrainer.storage import LocalStorage
+
+    config = load_model_config(repo_root / "config/models/rainfall.yaml")
+    with pytest.raises(ObjectNotFound, match="check_batch must run before"):
+        gather_signals(LocalStorage(tmp_path), _Client(), config, "b9")  # type: ignore[arg-type]

@@ -93,7 +93,10 @@ def gather_signals(
     performance = _read(storage, f"{prefix}/performance.json") or {}
     meta = _read(storage, f"batches/{config.name}/{batch_id}/meta.json") or {}
     version = performance.get("champion_version") or monitor.get("champion_version")
-    realized = _floats(performance.get("realized") or monitor.get("realized"))
+    # performance.json is the one source of performance once it exists: its empty
+    # "realized" means "no labels joined yet", not "look elsewhere".
+    source = performance if performance else monitor
+    realized = _floats(source.get("realized"))
     baseline = _floats(performance.get("baseline")) or baseline_metrics(
         client, config.name, version
     )
