@@ -10,7 +10,7 @@ c. Rainfall: the ten periods; retrains happen after the break (period 6), never 
 
 Each stream goes through the monitor's and the retrain's domain steps against a real
 MLflow SQLite store (see ``stories.py``); the decision tables are printed (``-s``) and
-written to ``$RETRAINER_STORY_DIR`` when set.
+written to ``$TRIGGER_STORY_DIR`` when set.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 def _save(stream: Stream, name: str, title: str) -> None:
     text = stream.table(title)
     print("\n" + text)
-    target = os.environ.get("RETRAINER_STORY_DIR")
+    target = os.environ.get("TRIGGER_STORY_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         (Path(target) / f"{name}.txt").write_text(text + "\n")
