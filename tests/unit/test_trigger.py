@@ -101,7 +101,7 @@ def test_drop_from_the_baseline_and_lower_is_better_metrics() -> None:
     assert _points(replay([0.75, 0.71, 0.69], policy)) == [2]
     reason = replay([0.69], policy)[0].reasons[0]
     assert reason == (
-        "accuracy 0.69 is 0.11 worse than the champion's 0.80 at training (max_drop 0.10)"
+        "accuracy 0.69 is 0.110 worse than the champion's 0.80 at training (max_drop 0.10)"
     )
     loss = TriggerConfig(min_value=0.7)  # for log_loss min_value is a ceiling
     current = BatchSignals("b", "1", 30, 30, False, realized={"log_loss": 0.9})

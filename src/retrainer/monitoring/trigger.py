@@ -176,7 +176,8 @@ def _performance_breaches(
         loss = (value - baseline) if lower else (baseline - value)
         if loss > max_drop:
             out.append(
-                f"{label}{metric} {_fmt(value)} is {_fmt(loss)} worse than the champion's "
+                # Three decimals: "0.208 > max_drop 0.20" must not read as "0.21 > 0.20".
+                f"{label}{metric} {_fmt(value)} is {loss:.3f} worse than the champion's "
                 f"{_fmt(baseline)} at training (max_drop {_fmt(max_drop)})"
             )
     return out
