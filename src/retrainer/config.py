@@ -33,7 +33,9 @@ __all__ = [
     "SliceConfig",
     "TargetConfig",
     "TrainingConfig",
+    "TriggerConfig",
     "ValidationConfig",
+    "WindowConfig",
     "load_model_config",
     "load_model_configs",
 ]
@@ -70,11 +72,39 @@ class ModelSpec(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class WindowConfig(_Frozen):
+    """Which accepted batches a retrain learns from (see ``retrainer.training.window``).
+
+    sliding: the last ``batches``; expanding: every accepted batch; since_break: from the
+    first batch flagged (decay or drift) after the champion's training window, widened
+    back to ``training.min_rows``; with no flagged batch it falls back to sliding.
+    """
+
+    kind: Literal["sliding", "expanding", "since_break"] = "sliding"
+    batches: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="sliding: how many batches; since_break: the fallback size."
+    )
+
+
 class TrainingConfig(_Frozen):
-    window_batches: Annotated[int, Field(ge=1)] = 1
+    window: WindowConfig = Field(default_factory=WindowConfig)
+    window_batches: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Short form of window: {kind: sliding, batches: N} (kept for old files).",
+    )
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
     min_rows: Annotated[int, Field(ge=10)] = 200
     random_state: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_shorthand(cls, data: Any) -> Any:
+        # Older files say ``window_batches: N``; it means a sliding window of N batches.
+        if isinstance(data, dict) and data.get("window_batches") is not None:
+            if data.get("window") is not None:
+                raise ValueError("give training.window or training.window_batches, not both")
+            data = {**data, "window": {"kind": "sliding", "batches": data["window_batches"]}}
+        return data
 
 
 CheckName = Literal[
@@ -301,6 +331,78 @@ class GateConfig(_Frozen):
         return self.metric not in LOWER_IS_BETTER
 
 
+TriggerMetric = Literal[
+    "roc_auc", "accuracy", "f1", "precision", "recall", "log_loss", "rmse", "mae", "r2"
+]
+
+
+class TriggerConfig(_Frozen):
+    """When the monitor asks for a retrain (see ``retrainer.monitoring.trigger``).
+
+    A batch *breaches* when its realized ``metric`` (enough labels) or, without labels,
+    its estimated one is below ``min_value`` or more than ``max_drop`` under the
+    champion's baseline at training; ``on_drift`` lets a drift verdict breach too. A
+    retrain fires when ``breaches`` of the last ``of_last`` batches scored by the same
+    champion breached, unless a cooldown, the retrain budget or a too-small batch
+    suppresses it. With no threshold at all, only drift (if allowed) can trigger.
+    """
+
+    metric: TriggerMetric | None = Field(default=None, description="Default: gate.metric.")
+    min_value: float | None = Field(
+        default=None, description="Realized floor (a ceiling for log_loss/rmse/mae)."
+    )
+    max_drop: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None, description="Largest tolerated loss against the champion's baseline."
+    )
+    estimated_min_value: float | None = Field(
+        default=None, description="Floor for the label-free estimate (classifiers)."
+    )
+    estimated_max_drop: Annotated[float, Field(gt=0.0)] | None = None
+    on_drift: bool = Field(
+        default=False, description="May an input-drift verdict alone trigger a retrain?"
+    )
+    breaches: Annotated[int, Field(ge=1)] = Field(default=1, description="M of M-of-N.")
+    of_last: Annotated[int, Field(ge=1)] = Field(default=1, description="N of M-of-N.")
+    min_rows: Annotated[int, Field(ge=1)] = Field(
+        default=30, description="A smaller batch is never reason enough to retrain."
+    )
+    min_labels: Annotated[int, Field(ge=1)] = Field(
+        default=30, description="Fewer labelled rows: realized metrics are not judged."
+    )
+    cooldown_days: Annotated[float, Field(ge=0.0)] = Field(
+        default=0.0, description="No automatic retrain this long after the last retrain."
+    )
+    max_retrains: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="At most this many automatic retrains per period_days."
+    )
+    period_days: Annotated[float, Field(gt=0.0)] = 90.0
+    clock: Literal["data", "wall"] = Field(
+        default="data",
+        description="data: time is the batches' own (replays and backfills behave like "
+        "live); wall: the time the decision is made.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> TriggerConfig:
+        if self.breaches > self.of_last:
+            raise ValueError(
+                f"breaches {self.breaches} cannot exceed of_last {self.of_last} (M of N)"
+            )
+        return self
+
+    @property
+    def has_threshold(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.min_value,
+                self.max_drop,
+                self.estimated_min_value,
+                self.estimated_max_drop,
+            )
+        )
+
+
 class ShadowConfig(_Frozen):
     """Hold a gated challenger in shadow for the next ``batches`` labelled batches."""
 
@@ -364,6 +466,7 @@ class ModelConfig(_Frozen):
     schedule: str | None = Field(
         default=None, description="Cron expression for scheduled retraining, or null."
     )
+    trigger: TriggerConfig = Field(default_factory=TriggerConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     shadow: ShadowConfig | None = Field(
         default=None, description="Score a gated challenger on live batches before promoting."
@@ -413,7 +516,22 @@ class ModelConfig(_Frozen):
         if unknown:
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
         self._check_evaluation({c for c in known_columns if c is not None})
+        self._check_trigger()
         return self
+
+    def _check_trigger(self) -> None:
+        metric = self.trigger_metric
+        regression_metric = metric in {"rmse", "mae", "r2"}
+        if regression_metric != (self.target.task == "regression"):
+            raise ValueError(f"trigger.metric {metric!r} does not fit a {self.target.task} task")
+        estimated = (self.trigger.estimated_min_value, self.trigger.estimated_max_drop)
+        if self.target.task == "regression" and any(v is not None for v in estimated):
+            raise ValueError("trigger.estimated_* needs a classifier (no label-free estimate)")
+
+    @property
+    def trigger_metric(self) -> str:
+        """The metric the trigger policy watches: its own, else the gate's."""
+        return self.trigger.metric or self.gate.metric
 
     def _check_evaluation(self, known_columns: set[str]) -> None:
         """Gate rules that need evidence the evaluation is not configured to produce."""

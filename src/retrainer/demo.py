@@ -1,7 +1,8 @@
 """The demo story on the NOAA rainfall data, driven through a real Airflow scheduler.
 
 A first champion is trained on 1949-1953; then each following five-year period lands as a
-batch. The scheduler runs ``rainfall_monitor`` on each landing (an Asset event), and the
+batch. The scheduler runs ``rainfall_monitor`` on each landing (an Asset event); when its
+trigger policy decides to retrain (``reports/<m>/<batch>/trigger.json``), the decay or
 drift Asset it emits makes the scheduler start ``rainfall_retrain``: the demo only lands
 data and watches. It ends with one ``rainfall_rollback`` run and prints a timeline.
 """
@@ -189,23 +190,33 @@ def run_demo(
                     f"see the Airflow UI or {home / 'airflow' / 'logs'}"
                 )
             check = storage.read_json(f"reports/{MODEL}/{batch_id}/monitor.json")
+            # The monitor's trigger policy, not the drift verdict, decides about retraining.
+            decided = storage.read_json(f"reports/{MODEL}/{batch_id}/trigger.json")
+            if check["drift"]:
+                drift = "DRIFT: " + ", ".join(check["drifted_features"][:3])
+            else:
+                drift = f"ok (score {check['drift_score']:.2f})"
             if index == 0:
                 run_id = api.trigger(f"{MODEL}_retrain", {"reason": "initial champion"})
                 retrain = api.wait_run(f"{MODEL}_retrain", run_id)
                 drift = "(no champion)"
-            elif check["drift"]:
+            elif decided["decision"] == "retrain":
                 retrain = wait_new_run(api, f"{MODEL}_retrain", known_retrain)
-                drift = "DRIFT: " + ", ".join(check["drifted_features"][:3])
             else:
                 retrain = None
-                drift = f"ok (score {check['drift_score']:.2f})"
             if retrain is not None and retrain["state"] != "success":
                 raise AirflowAPIError(
                     f"retrain run {retrain['dag_run_id']} ended {retrain['state']}"
                 )
-            action = "none"
+            action = (
+                f"suppressed: {decided['suppressed_by']}"
+                if decided["decision"] == "suppressed"
+                else f"none: {(decided['reasons'] or ['-'])[0]}"
+            )
             if retrain is not None:
                 action, versions = _action(client, versions)
+                if decided.get("event"):
+                    action = f"{decided['event']}: {action.removeprefix('retrain: ')}"
             champion = champion_version(client, MODEL)
             auc = check.get("realized", {}).get("roc_auc")
             row = DemoRow(
@@ -281,6 +292,7 @@ def _where_to_look(settings: Settings, seconds: float) -> str:
             "                   make down stops them",
             f"  lake             {settings.storage_root}",
             f"  drift reports    {settings.storage_root}/reports/{MODEL}/<batch>/drift.html",
+            f"  trigger records  {settings.storage_root}/reports/{MODEL}/<batch>/trigger.json",
             f"  quarantine       {settings.storage_root}/quarantine/{MODEL}/<batch>/"
             "data_docs.html (GX Data Docs), summary.txt",
             f"  MLflow store     {settings.mlflow_tracking_uri}",

@@ -1,4 +1,4 @@
-"""End to end through the real Airflow scheduler: a drift Asset event starts a retrain.
+"""End to end through the real Airflow scheduler: a decay Asset event starts a retrain.
 
 Starts the API server, scheduler, dag-processor and triggerer (SQLite, LocalExecutor) on
 a free port over a private config folder, lands batches through the REST API as Asset
@@ -48,7 +48,7 @@ def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
         local.stop()
 
 
-def test_drift_asset_event_starts_a_retrain_that_promotes(stack, rainfall_periods) -> None:  # type: ignore[no-untyped-def]
+def test_decay_asset_event_starts_a_retrain_that_promotes(stack, rainfall_periods) -> None:  # type: ignore[no-untyped-def]
     from retrainer.demo import land_and_notify, wait_new_run
     from retrainer.registry import champion_version
 
@@ -74,12 +74,16 @@ def test_drift_asset_event_starts_a_retrain_that_promotes(stack, rainfall_period
     states = {
         t["task_id"]: t["state"] for t in api.task_instances("rainfall_monitor", run["dag_run_id"])
     }
-    assert states["emit_drift"] == "success"
+    # The old champion fails after the break: the trigger policy emits decay.
+    assert states["decide_trigger"] == "success"
+    assert states["emit_decay"] == "success"
 
     retrain = wait_new_run(api, "rainfall_retrain", 1)
     assert retrain["run_type"] == "asset_triggered", "the scheduler, not the test, starts it"
     assert retrain["state"] == "success"
     champion = champion_version(stack["client"], "rainfall")
     assert str(champion.version) == "2"
-    assert champion.tags["retrainer.trigger"] == "drift"
-    assert "dew_point" in champion.tags["retrainer.reason"]
+    assert champion.tags["retrainer.trigger"] == "decay"
+    assert "< floor 0.65" in champion.tags["retrainer.reason"]
+    assert champion.tags["retrainer.trigger_batch"] == "p7"
+    assert "dew_point" in champion.tags["retrainer.trigger_evidence"]

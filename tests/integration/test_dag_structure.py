@@ -33,6 +33,15 @@ def test_auto_approval_promotes_straight_after_the_gate(tmp_path: Path) -> None:
     ]
     monitor = dags["rainfall_monitor"]
     assert "reconcile_champion" in monitor.task_ids and "score_shadow" not in monitor.task_ids
+    # The policy decides after the check; one emit task per Asset, each skipped unless asked.
+    assert monitor.get_task("decide_trigger").upstream_task_ids == {"check_batch"}
+    for event in ("decay", "drift"):
+        emit = monitor.get_task(f"emit_{event}")
+        assert emit.upstream_task_ids == {"decide_trigger"}
+        assert [a.uri for a in emit.outlets] == [f"retrainer://rainfall/{event}"]
+    assert not monitor.get_task("decide_trigger").outlets
+    retrain = dags["rainfall_retrain"]
+    assert set(retrain.params) >= {"reason", "window_batches", "window", "force"}
 
 
 def test_mlflow_approval_waits_with_a_rescheduling_sensor(tmp_path: Path) -> None:

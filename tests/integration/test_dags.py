@@ -1,7 +1,8 @@
 """The three DAGs of a model, run with ``dag.test()`` against a real MLflow store and lake.
 
-One story on the NOAA rainfall data, in order: a first champion, a drifted batch that
-yields a promoted challenger, a challenger that is not better and is rejected, a bad batch
+One story on the NOAA rainfall data, in order: a first champion, a batch after the break
+whose decay (and drift) makes the trigger policy emit a decay event and the retrain it
+starts promote a challenger, a challenger that is not better and is rejected, a bad batch
 that is quarantined, and rollbacks. Each step asserts what a user would see: DAG run
 states, registry aliases and tags, lake objects, ledger entries.
 """
@@ -62,7 +63,11 @@ def test_first_batch_is_accepted_and_first_retrain_makes_a_champion(world) -> No
     run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p0"})
     states = _states(run)
     assert states["validate_batch"] == "success"
+    assert states["decide_trigger"] == "success"
     assert states["emit_drift"] == "skipped"  # no champion yet: nothing to drift from
+    assert states["emit_decay"] == "skipped"
+    decision = world["storage"].read_json("reports/rainfall/p0/trigger.json")
+    assert decision["decision"] == "none" and decision["event"] is None
     assert world["storage"].exists("batches/rainfall/p0/data.parquet")
 
     run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "first model"})
@@ -81,34 +86,62 @@ def test_first_batch_is_accepted_and_first_retrain_makes_a_champion(world) -> No
     assert tags["retrainer.airflow_dag_id"] == "rainfall_retrain"
 
 
-def test_drifted_batch_emits_drift_and_retrain_promotes_a_better_challenger(world) -> None:  # type: ignore[no-untyped-def]
+def test_decayed_batch_emits_decay_and_retrain_records_its_trigger(world) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.orchestration.retrain_operators import trigger_of
+
     _land(world, "p7")
     run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p7"})
     states = _states(run)
     assert states["check_batch"] == "success"
-    assert states["emit_drift"] == "success", (
-        "the break (period 7 is all after it) must be detected"
-    )
+    assert states["decide_trigger"] == "success"
+    # The break (period 7 is all after it) breaks the model: decay, not the drift verdict
+    # alone (rainfall's trigger has on_drift: false), asks for the retrain.
+    assert states["emit_decay"] == "success"
+    assert states["emit_drift"] == "skipped"
     check = world["storage"].read_json("reports/rainfall/p7/monitor.json")
     assert check["drift"] is True
     assert "dew_point" in check["drifted_features"]
     assert check["realized"]["roc_auc"] < 0.5  # the old champion fails after the break
     assert world["storage"].exists("reports/rainfall/p7/drift.html")
     assert world["storage"].exists("predictions/rainfall/p7.parquet")
-    emitted = run.get_task_instance("emit_drift").xcom_pull(task_ids="emit_drift")
-    assert emitted["batch_id"] == "p7" and "dew_point" in emitted["drifted_features"]
+    decision = world["storage"].read_json("reports/rainfall/p7/trigger.json")
+    assert decision["decision"] == "retrain" and decision["event"] == "decay"
+    assert decision["suppressed_by"] is None
+    assert decision["signals"]["drift"] is True
+    assert decision["signals"]["baseline"]["roc_auc"] > 0.75
+    assert any(r.startswith("roc_auc 0.") and "< floor 0.65" in r for r in decision["reasons"])
+    emitted = run.get_task_instance("emit_decay").xcom_pull(task_ids="emit_decay")
+    assert emitted["batch_id"] == "p7" and emitted["event"] == "decay"
+    assert "dew_point" in emitted["drifted_features"]
     # The evidence travels with the event: which features, how much, why.
     evidence = {e["feature"]: e for e in emitted["evidence"]}
     assert evidence["dew_point"]["value"] > evidence["dew_point"]["threshold"]
     assert evidence["dew_point"]["p_adjusted"] < 0.05 and evidence["dew_point"]["reasons"]
     assert emitted["prediction_drift"]["statistic"] == "psi"  # the champion's score profile
 
-    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "drift in p7"})
+    # What the scheduler hands the retrain run it starts from that event.
+    class _Event:
+        extra = emitted
+
+    class _Run:
+        run_type = "asset_triggered"
+
+    kind, reason, carried = trigger_of(
+        {
+            "dag_run": _Run(),
+            "params": {},
+            "triggering_asset_events": {"retrainer://rainfall/decay": [_Event()]},
+        }
+    )
+    assert kind == "decay" and "< floor 0.65" in reason and carried == emitted
+
+    run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "decay in p7"})
     assert _states(run)["promote"] == "success"
     assert _champion(world) == "2"
     tags = world["client"].get_model_version("rainfall", "2").tags
     assert tags["retrainer.gate.decision"] == "promote"
     assert tags["retrainer.previous_champion"] == "1"
+    assert tags["retrainer.window_policy"] == "sliding: last 1 batches"
     assert (
         float(tags["retrainer.gate.challenger_value"])
         > float(tags["retrainer.gate.champion_value"]) + 0.2

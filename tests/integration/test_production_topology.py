@@ -3,7 +3,8 @@
 PostgreSQL holds the Airflow metadata and the MLflow backend store; Redis is the Celery
 broker; two Celery workers (concurrency 1 each) run every task; an ``mlflow server`` keeps
 artifacts on moto's S3 server, and the lake is on the same S3. A batch lands through the
-REST API as an Asset event, the monitor finds drift and the scheduler, not the test, starts
+REST API as an Asset event, the monitor finds the champion decayed (the trigger policy) and
+the scheduler, not the test, starts
 the retrain, which trains, evaluates and moves ``champion``. Each worker reports its own
 hostname (``retrainer.orchestration.hostname``), so the task instances show that both
 workers ran tasks.
@@ -244,7 +245,7 @@ def _hostnames(api: Any, dag_id: str, run_id: str) -> dict[str, str]:
     }
 
 
-def test_drift_retrains_and_promotes_across_two_celery_workers(
+def test_decay_retrains_and_promotes_across_two_celery_workers(
     prod: dict[str, Any], rainfall_periods: Any
 ) -> None:
     from retrainer.demo import land_and_notify, wait_new_run
@@ -272,16 +273,17 @@ def test_drift_retrains_and_promotes_across_two_celery_workers(
         monitor = wait_new_run(api, f"{MODEL}_monitor", 1, timeout=300)
         assert monitor["state"] == "success"
         ran_on["monitor p7"] = _hostnames(api, f"{MODEL}_monitor", monitor["dag_run_id"])
-        assert "emit_drift" in ran_on["monitor p7"], "the p7 batch must be judged drifted"
+        # After the break the champion decays: the trigger policy asks for a retrain.
+        assert "emit_decay" in ran_on["monitor p7"], "the p7 batch must be judged decayed"
         retrain = wait_new_run(api, f"{MODEL}_retrain", 1, timeout=300)
         assert retrain["run_type"] == "asset_triggered", "the scheduler, not the test, starts it"
         assert retrain["state"] == "success"
-        ran_on["retrain (drift)"] = _hostnames(api, f"{MODEL}_retrain", retrain["dag_run_id"])
+        ran_on["retrain (decay)"] = _hostnames(api, f"{MODEL}_retrain", retrain["dag_run_id"])
 
         # The registry on the MLflow server (PostgreSQL): champion moved to the new version.
         champion = client.get_model_version_by_alias(MODEL, "champion")
         assert champion.version == "2"
-        assert champion.tags["retrainer.trigger"] == "drift"
+        assert champion.tags["retrainer.trigger"] == "decay"
         assert champion.source.startswith(f"s3://{MLFLOW_BUCKET}/") or champion.source.startswith(
             "models:/"
         )

@@ -31,11 +31,7 @@ from retrainer.orchestration.approval_operators import (
 from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.ledger_operators import ReconcileChampionOperator
 from retrainer.orchestration.metrics_operators import PublishMetricsOperator, TaskDurationCallback
-from retrainer.orchestration.monitor_operators import (
-    CheckBatchOperator,
-    EmitDriftEventOperator,
-    ValidateBatchOperator,
-)
+from retrainer.orchestration.monitor_operators import CheckBatchOperator, ValidateBatchOperator
 from retrainer.orchestration.performance_operators import AssessPerformanceOperator
 from retrainer.orchestration.retrain_operators import (
     EvaluateChallengerOperator,
@@ -44,6 +40,10 @@ from retrainer.orchestration.retrain_operators import (
     TrainChallengerOperator,
 )
 from retrainer.orchestration.shadow_operators import HoldInShadowOperator, ScoreShadowOperator
+from retrainer.orchestration.trigger_operators import (
+    DecideTriggerOperator,
+    EmitTriggerEventOperator,
+)
 
 __all__ = ["build_dags", "config_dir_for"]
 
@@ -94,8 +94,9 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
                 description="Batch to check (default: from the landing event)",
             )
         },
-        doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → drift "
-        "event; realized and estimated performance (also when labels land).",
+        doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → realized "
+        "and estimated performance (also when labels land) → trigger policy → decay or drift "
+        "event.",
     ) as dag:
         validate = ValidateBatchOperator(
             task_id="validate_batch", config_dir=config_dir, model=config.name
@@ -106,23 +107,35 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             model=config.name,
             validate_task_id=validate.task_id,
         )
-        emit = EmitDriftEventOperator(
-            task_id="emit_drift",
-            config_dir=config_dir,
-            model=config.name,
-            check_task_id=check.task_id,
-        )
-        validate >> check >> emit
         assess = AssessPerformanceOperator(
             task_id="assess_performance",
             config_dir=config_dir,
             model=config.name,
             check_task_id=check.task_id,
         )
-        check >> assess
+        # After assess_performance: late labels re-judge the batches they label, so a decay
+        # found when labels land retrains too.
+        decide = DecideTriggerOperator(
+            task_id="decide_trigger",
+            config_dir=config_dir,
+            model=config.name,
+            check_task_id=check.task_id,
+            assess_task_id=assess.task_id,
+        )
+        emits = [
+            EmitTriggerEventOperator(
+                task_id=f"emit_{event}",
+                config_dir=config_dir,
+                model=config.name,
+                event=event,
+                decide_task_id=decide.task_id,
+            )
+            for event in ("decay", "drift")
+        ]
+        validate >> check >> assess >> decide >> emits
         # all_done: a blocked batch is counted too. Tasks that write per-batch records
         # (reports/<m>/<batch>/*.json) belong upstream of it.
-        [validate, check, emit, assess] >> PublishMetricsOperator(
+        [validate, check, assess, decide, *emits] >> PublishMetricsOperator(
             task_id="publish_metrics", config_dir=config_dir, model=config.name
         )
         if config.shadow is not None:
@@ -185,11 +198,13 @@ def _approval_tasks(
 
 
 def _retrain(config: ModelConfig, config_dir: Path, default_approval: str = "auto") -> DAG:
-    drift = model_asset(config.name, "drift")
-    schedule: object = drift
+    # Drift retrains only when the trigger policy says so: the monitor emits the drift
+    # Asset after its decision, never on the raw verdict.
+    events = model_asset(config.name, "decay") | model_asset(config.name, "drift")
+    schedule: object = events
     if config.schedule:
         schedule = AssetOrTimeSchedule(
-            timetable=CronTriggerTimetable(config.schedule, timezone="UTC"), assets=drift
+            timetable=CronTriggerTimetable(config.schedule, timezone="UTC"), assets=events
         )
     with _model_dag(
         config,
@@ -206,13 +221,19 @@ def _retrain(config: ModelConfig, config_dir: Path, default_approval: str = "aut
                 minimum=1,
                 description="Train on the last N accepted batches (default: config)",
             ),
+            "window": Param(
+                None,
+                type=["null", "string"],
+                enum=[None, "sliding", "expanding", "since_break"],
+                description="Window policy for this run (default: config training.window)",
+            ),
             "force": Param(
                 False,
                 type="boolean",
                 description="Train even if the newest version already used these batches",
             ),
         },
-        doc_md=f"Retrain **{config.name}** on drift"
+        doc_md=f"Retrain **{config.name}** on decay or drift (as the trigger policy decides)"
         + (f" or on `{config.schedule}`" if config.schedule else "")
         + " or by hand.",
     ) as dag:

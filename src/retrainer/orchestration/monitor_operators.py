@@ -1,16 +1,17 @@
-"""Operators of ``<model>_monitor``: validate the landed batch, check it, emit drift."""
+"""Operators of ``<model>_monitor``: validate the landed batch, check it.
+
+The trigger decision and the decay/drift events live in ``trigger_operators``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.links import (
     DriftReportLink,
     ModelVersionLink,
@@ -23,7 +24,6 @@ from retrainer.orchestration.runtime import TaskRuntime, run_context
 
 __all__ = [
     "CheckBatchOperator",
-    "EmitDriftEventOperator",
     "ValidateBatchOperator",
     "batch_ids_from",
 ]
@@ -190,56 +190,3 @@ class CheckBatchOperator(BaseOperator):
                 model_version=model_version_url(rt.settings, self.model, last["champion_version"]),
             )
         return results
-
-
-class EmitDriftEventOperator(BaseOperator):
-    """Emit ``retrainer://<model>/drift`` with the evidence, or skip when nothing drifted.
-
-    A separate task because a task with outlets emits its event whenever it succeeds:
-    skipping is how "no drift" emits nothing.
-    """
-
-    def __init__(
-        self, *, config_dir: str | Path, model: str, check_task_id: str, **kwargs: Any
-    ) -> None:
-        super().__init__(outlets=[model_asset(model, "drift")], **kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
-        self.check_task_id = check_task_id
-
-    def execute(self, context: Any) -> dict[str, Any]:
-        checks: Sequence[dict[str, Any]] = (
-            context["ti"].xcom_pull(task_ids=self.check_task_id) or []
-        )
-        drifted = [c for c in checks if c.get("drift")]
-        if not drifted:
-            raise AirflowSkipException("no drift: no retrain requested")
-        from retrainer.notify import send_alert
-        from retrainer.settings import load_settings
-
-        latest = drifted[-1]
-        extra = {
-            "model": self.model,
-            "batch_id": latest["batch_id"],
-            "batches": [c["batch_id"] for c in drifted],
-            "champion_version": latest["champion_version"],
-            "drift_score": latest["drift_score"],
-            "drifted_features": latest["drifted_features"],
-            "explanation": latest["explanation"],
-            "report_uri": latest["report_uri"],
-            # Which features, how much, why: the retrain run can show it without the lake.
-            "evidence": latest.get("evidence", []),
-            "prediction_drift": latest.get("prediction_drift"),
-        }
-        context["outlet_events"][model_asset(self.model, "drift")].extra = extra
-        log.warning(
-            "drift in %s batch %s: %s", self.model, latest["batch_id"], latest["explanation"]
-        )
-        send_alert(
-            load_settings(self.config_dir),
-            f"{self.model}: drift",
-            latest["explanation"],
-            extra,
-            event="drift",
-        )
-        return extra

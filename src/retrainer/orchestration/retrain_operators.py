@@ -30,24 +30,40 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def trigger_of(context: Any) -> tuple[str, str]:
-    """Why this retrain runs: (trigger, reason) from the run type, Params and asset events."""
+def _asset_events(context: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(asset uri, extra) of every triggering asset event, oldest first."""
+    out = []
+    for asset, events in (context.get("triggering_asset_events") or {}).items():
+        uri = str(getattr(asset, "uri", asset))
+        for event in events:
+            out.append((uri, dict(event.extra or {})))
+    return out
+
+
+def trigger_of(context: Any) -> tuple[str, str, dict[str, Any] | None]:
+    """Why this retrain runs: (trigger, reason, evidence) from the run type, Params, events.
+
+    trigger is decay or drift (the Asset event the monitor's policy emitted; decay wins
+    when both are folded into one run), schedule or manual. The evidence is the event's
+    extra, recorded on the new version.
+    """
     params = context.get("params") or {}
     run_type = str(getattr(context["dag_run"], "run_type", "manual")).lower()
     reason = (params.get("reason") or "").strip()
-    if "asset" in run_type:
-        explanations = []
-        for asset, events in (context.get("triggering_asset_events") or {}).items():
-            for event in events:
-                extra = event.extra or {}
-                explanations.append(
-                    f"{extra.get('batch_id', '?')}: {extra.get('explanation', asset)}"
-                )
-        kind = "drift"
-        return kind, reason or "; ".join(explanations) or "asset event"
+    events = _asset_events(context)
+    if "asset" in run_type or events:
+        kinds = [extra.get("event") or uri.rstrip("/").rsplit("/", 1)[-1] for uri, extra in events]
+        kind = "decay" if "decay" in kinds else "drift"
+        chosen = [extra for k, (_, extra) in zip(kinds, events, strict=True) if k == kind]
+        evidence = chosen[-1] if chosen else None
+        explanations = [
+            f"{extra.get('batch_id', '?')}: {extra.get('explanation', uri)}"
+            for uri, extra in events
+        ]
+        return kind, reason or "; ".join(explanations) or "asset event", evidence
     if "scheduled" in run_type:
-        return "schedule", reason or "scheduled retrain"
-    return "manual", reason or "manual retrain"
+        return "schedule", reason or "scheduled retrain", None
+    return "manual", reason or "manual retrain", None
 
 
 def _publish_run_and_version(context: Any, rt: TaskRuntime, run_id: str, version: str) -> None:
@@ -80,10 +96,16 @@ class TrainChallengerOperator(BaseOperator):
 
         rt = TaskRuntime.open(self.config_dir, self.model)
         params = context.get("params") or {}
-        trigger, reason = trigger_of(context)
-        window = params.get("window_batches") or None
+        trigger, reason, evidence = trigger_of(context)
+        log.info("retrain started by %s: %s", trigger, reason)
+        window_batches = params.get("window_batches") or None
+        window = None
+        if params.get("window"):
+            from retrainer.config import WindowConfig
+
+            window = WindowConfig(kind=params["window"], batches=rt.config.training.window.batches)
         if not params.get("force"):
-            self._skip_if_already_trained(rt, window)
+            self._skip_if_already_trained(rt, window_batches, window)
         try:
             trained = train_challenger(
                 rt.client,
@@ -93,7 +115,9 @@ class TrainChallengerOperator(BaseOperator):
                 trigger=trigger,
                 reason=reason,
                 context=run_context(context),
-                window_batches=window,
+                window_batches=window_batches,
+                window=window,
+                trigger_evidence=evidence,
             )
         except InputDataError as exc:
             raise AirflowFailException(str(exc)) from exc
@@ -110,24 +134,40 @@ class TrainChallengerOperator(BaseOperator):
             )
             raise AirflowFailException(str(exc)) from exc
         log.info(
-            "challenger %s v%s trained on %s: holdout %s",
+            "challenger %s v%s trained on %s (%s): holdout %s",
             self.model,
             trained.version,
             trained.window.get("batches"),
+            trained.window.get("policy"),
             trained.metrics,
         )
         _publish_run_and_version(context, rt, trained.run_id, trained.version)
         return trained.to_dict()
 
-    def _skip_if_already_trained(self, rt: TaskRuntime, window: int | None) -> None:
+    def _skip_if_already_trained(
+        self, rt: TaskRuntime, window_batches: int | None, window: Any
+    ) -> None:
         """Retraining on exactly the batches the newest version used would add nothing."""
+        from retrainer.config import WindowConfig
         from retrainer.training import accepted_batches
+        from retrainer.training.train import window_inputs
+        from retrainer.training.window import choose_batches
 
         metas = accepted_batches(rt.storage, self.model)
         if not metas:
             return
-        size = window or rt.config.training.window_batches
-        wanted = ",".join(m["batch_id"] for m in metas[-size:])
+        if window_batches:
+            window = WindowConfig(kind="sliding", batches=window_batches)
+        champion_batches, flagged = window_inputs(rt.client, rt.storage, rt.config)
+        chosen, _ = choose_batches(
+            metas,
+            window or rt.config.training.window,
+            min_rows=rt.config.training.min_rows,
+            holdout_fraction=rt.config.training.holdout_fraction,
+            champion_batches=champion_batches,
+            flagged=flagged,
+        )
+        wanted = ",".join(m["batch_id"] for m in chosen)
         try:
             versions = rt.client.search_model_versions(f"name = '{self.model}'")
         except Exception:

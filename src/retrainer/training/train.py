@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from retrainer.config import ModelConfig
+    from retrainer.config import ModelConfig, WindowConfig
     from retrainer.settings import Settings
     from retrainer.storage import Storage
 
-__all__ = ["ARTIFACTS", "TrainedModel", "train_challenger"]
+__all__ = ["ARTIFACTS", "TrainedModel", "train_challenger", "window_inputs"]
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,32 @@ def _validated(
     return replace(window, train=train.kept, holdout=holdout.kept), rejected
 
 
+def window_inputs(
+    client: MlflowClient, storage: Storage, config: ModelConfig
+) -> tuple[list[str], list[str]]:
+    """What a since_break window needs: the champion's training batches, the flagged ones."""
+    from retrainer.monitoring.decide import flagged_batches
+    from retrainer.registry.aliases import champion_version
+
+    champion = champion_version(client, config.name)
+    batches = (champion.tags.get("retrainer.batches") or "") if champion is not None else ""
+    flagged = flagged_batches(storage, config.name) if batches else []
+    return [b for b in batches.split(",") if b], flagged
+
+
+def _evidence_tags(evidence: dict[str, Any] | None) -> dict[str, Any]:
+    """Version tags for the trigger's evidence (MLflow caps a tag value at 8,000 chars)."""
+    import json
+
+    if not evidence:
+        return {}
+    text = json.dumps(evidence, default=str, sort_keys=True)
+    return {
+        "trigger_batch": evidence.get("batch_id", ""),
+        "trigger_evidence": text if len(text) <= 4000 else text[:3990] + "...",
+    }
+
+
 def train_challenger(
     client: MlflowClient,
     storage: Storage,
@@ -159,6 +185,8 @@ def train_challenger(
     reason: str,
     context: dict[str, Any] | None = None,
     window_batches: int | None = None,
+    window: WindowConfig | None = None,
+    trigger_evidence: dict[str, Any] | None = None,
 ) -> TrainedModel:
     """Fit the configured pipeline on the training window and register it as a new version."""
     import mlflow
@@ -177,29 +205,38 @@ def train_challenger(
             )
             return _from_tags(config.name, existing)
 
-    window = assemble_window(storage, config, window_batches=window_batches)
-    window, rejected = _validated(client, config, window)
+    champion_batches, flagged = window_inputs(client, storage, config)
+    chosen = assemble_window(
+        storage,
+        config,
+        window_batches=window_batches,
+        window=window,
+        champion_batches=champion_batches,
+        flagged=flagged,
+    )
+    chosen, rejected = _validated(client, config, chosen)
     log.info(
-        "training %s on batches %s (%d rows), holdout %d rows",
+        "training %s on batches %s (%s; %d rows), holdout %d rows",
         config.name,
-        list(window.batch_ids),
-        len(window.train),
-        len(window.holdout),
+        list(chosen.batch_ids),
+        chosen.policy,
+        len(chosen.train),
+        len(chosen.holdout),
     )
     target = config.target.column
-    pipeline = build_pipeline(config).fit(window.train[config.features], window.train[target])
-    metrics = compute_metrics(pipeline, window.holdout, config)
-    importances = _importances(pipeline, window.holdout, config)
-    calibrator = _calibrator(pipeline, window.holdout, config)
+    pipeline = build_pipeline(config).fit(chosen.train[config.features], chosen.train[target])
+    metrics = compute_metrics(pipeline, chosen.holdout, config)
+    importances = _importances(pipeline, chosen.holdout, config)
+    calibrator = _calibrator(pipeline, chosen.holdout, config)
     # The reference travels with the model version: promotion and rollback swap both.
     profile = build_reference_profile(
-        window.train,
+        chosen.train,
         config.numeric_features,
         config.categorical_features,
         bins=config.drift.bins,
-        predictions=model_output(predict_scores(pipeline, window.train, config), config),
+        predictions=model_output(predict_scores(pipeline, chosen.train, config), config),
     )
-    suite = build_suite_spec(window.train, config)
+    suite = build_suite_spec(chosen.train, config)
 
     with start_model_run(
         client,
@@ -207,39 +244,40 @@ def train_challenger(
         config.name,
         run_name=f"train-{trigger}",
         kind="training",
-        tags={"trigger": trigger},
+        tags={"trigger": trigger, "window_policy": chosen.policy},
         context=context,
     ) as run:
         run_id = run.info.run_id
         data_prefix = f"datasets/{config.name}/{run_id}"
-        train_uri = storage.write_frame(f"{data_prefix}/train.parquet", window.train)
+        train_uri = storage.write_frame(f"{data_prefix}/train.parquet", chosen.train)
         if len(rejected):
             # Rows left out by validation stay next to the sets they were left out of.
             storage.write_frame(f"{data_prefix}/rejected.parquet", rejected)
         holdout_key = f"{data_prefix}/holdout.parquet"
-        holdout_uri = storage.write_frame(holdout_key, window.holdout)
+        holdout_uri = storage.write_frame(holdout_key, chosen.holdout)
         mlflow.log_params(
             {
                 "estimator": config.model.estimator,
                 **{f"model.{k}": v for k, v in config.model.params.items()},
-                "window.batches": ",".join(window.batch_ids),
-                "window.start": window.start,
-                "window.end": window.end,
-                "train_rows": len(window.train),
+                "window.batches": ",".join(chosen.batch_ids),
+                "window.policy": chosen.policy,
+                "window.start": chosen.start,
+                "window.end": chosen.end,
+                "train_rows": len(chosen.train),
                 "validation.rejected_rows": len(rejected),
-                "holdout_rows": len(window.holdout),
+                "holdout_rows": len(chosen.holdout),
             }
         )
         mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
         mlflow.log_input(
             mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                window.train, source=train_uri, targets=target, name=f"{config.name}-train"
+                chosen.train, source=train_uri, targets=target, name=f"{config.name}-train"
             ),
             context="training",
         )
         mlflow.log_input(
             mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                window.holdout, source=holdout_uri, targets=target, name=f"{config.name}-holdout"
+                chosen.holdout, source=holdout_uri, targets=target, name=f"{config.name}-holdout"
             ),
             context="holdout",
         )
@@ -249,7 +287,7 @@ def train_challenger(
         mlflow.log_dict({k: v for k, v in metrics.items() if k != "rows"}, ARTIFACTS["baseline"])
         if calibrator is not None:
             mlflow.log_dict(calibrator, ARTIFACTS["calibrator"])
-        example = window.train[config.features].head(5)
+        example = chosen.train[config.features].head(5)
         info = mlflow.sklearn.log_model(
             pipeline,
             name="model",
@@ -281,8 +319,10 @@ def train_challenger(
         {
             "trigger": trigger,
             "reason": reason,
-            "data_window": f"{window.start}..{window.end}",
-            "batches": ",".join(window.batch_ids),
+            "data_window": f"{chosen.start}..{chosen.end}",
+            "batches": ",".join(chosen.batch_ids),
+            "window_policy": chosen.policy,
+            **_evidence_tags(trigger_evidence),
             "holdout_key": holdout_key,
             "run_id": run_id,
             "reference_profile": f"runs:/{run_id}/{ARTIFACTS['profile']}",
@@ -292,7 +332,7 @@ def train_challenger(
     )
     log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
     return TrainedModel(
-        config.name, str(version), run_id, holdout_key, window.describe(), metrics, importances
+        config.name, str(version), run_id, holdout_key, chosen.describe(), metrics, importances
     )
 
 

@@ -6,6 +6,7 @@ by time: the challenger never trains on it, and the champion is scored on the sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +15,10 @@ from retrainer.errors import InputDataError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from retrainer.config import ModelConfig
+    from retrainer.config import ModelConfig, WindowConfig
     from retrainer.storage import Storage
 
-__all__ = ["TrainingWindow", "accepted_batches", "assemble_window"]
+__all__ = ["TrainingWindow", "accepted_batches", "assemble_window", "choose_batches"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,11 @@ class TrainingWindow:
     holdout: pd.DataFrame
     start: str | None
     end: str | None
+    policy: str = "sliding"
 
     def describe(self) -> dict[str, Any]:
         return {
+            "policy": self.policy,
             "batches": list(self.batch_ids),
             "train_rows": len(self.train),
             "holdout_rows": len(self.holdout),
@@ -48,19 +51,70 @@ def accepted_batches(storage: Storage, model: str) -> list[dict[str, Any]]:
     return sorted(metas, key=lambda m: (m.get("end") or "", m.get("accepted_at") or ""))
 
 
+def choose_batches(
+    metas: Sequence[dict[str, Any]],
+    window: WindowConfig,
+    *,
+    min_rows: int,
+    holdout_fraction: float,
+    champion_batches: Sequence[str] = (),
+    flagged: Sequence[str] = (),
+) -> tuple[list[dict[str, Any]], str]:
+    """Pick the batches of a training window; return them (oldest first) and a description.
+
+    since_break starts at the first flagged batch after the champion's newest training
+    batch and widens back one batch at a time until the rows reach ``min_rows``: right
+    after a break a few batches may be all there is of the new regime.
+    """
+    if window.kind == "expanding":
+        return list(metas), f"expanding: all {len(metas)} accepted batches"
+    if window.kind == "since_break":
+        ids = [m["batch_id"] for m in metas]
+        seen = [ids.index(b) for b in champion_batches if b in ids]
+        after = max(seen) + 1 if seen else 0
+        breaks = [i for i in range(after, len(ids)) if ids[i] in set(flagged)]
+        if breaks:
+            start = breaks[0]
+
+            def train_rows(first: int) -> float:
+                chosen = metas[first:]
+                newest = chosen[-1].get("labelled_rows", chosen[-1].get("rows", 0))
+                older = sum(m.get("labelled_rows", m.get("rows", 0)) for m in chosen[:-1])
+                return older + newest * (1.0 - holdout_fraction)
+
+            while start > 0 and train_rows(start) < min_rows:
+                start -= 1
+            note = f"since_break: from {ids[breaks[0]]} (first flagged batch after the champion)"
+            if start < breaks[0]:
+                note += f", widened back to {ids[start]} for min_rows {min_rows}"
+            return list(metas[start:]), note
+        chosen = list(metas[-window.batches :])
+        return chosen, f"since_break: no flagged batch yet, last {len(chosen)} batches"
+    chosen = list(metas[-window.batches :])
+    return chosen, f"sliding: last {len(chosen)} batches"
+
+
 def assemble_window(
     storage: Storage,
     config: ModelConfig,
     *,
     window_batches: int | None = None,
     until_batch: str | None = None,
+    window: WindowConfig | None = None,
+    champion_batches: Sequence[str] = (),
+    flagged: Sequence[str] = (),
 ) -> TrainingWindow:
-    """Read the last ``window_batches`` accepted batches (ending at ``until_batch``).
+    """Read the batches the window policy picks (ending at ``until_batch``).
+
+    ``window_batches`` (a manual override) means a sliding window of that many batches;
+    otherwise ``window`` or the config's ``training.window`` decides.
 
     Raises:
         InputDataError: there are no accepted batches, or too few rows to train on.
     """
     import pandas as pd
+
+    from retrainer.config import WindowConfig
 
     metas = accepted_batches(storage, config.name)
     if until_batch is not None:
@@ -73,8 +127,16 @@ def assemble_window(
             f"no accepted batches for {config.name!r} under batches/{config.name}/: "
             "land data first (retrainer land)"
         )
-    size = window_batches or config.training.window_batches
-    chosen = metas[-size:]
+    if window_batches:
+        window = WindowConfig(kind="sliding", batches=window_batches)
+    chosen, policy = choose_batches(
+        metas,
+        window or config.training.window,
+        min_rows=config.training.min_rows,
+        holdout_fraction=config.training.holdout_fraction,
+        champion_batches=champion_batches,
+        flagged=flagged,
+    )
     frames = [storage.read_frame(m["data_key"]) for m in chosen]
     time_col = config.data.time_column
     newest = frames[-1]
@@ -100,4 +162,5 @@ def assemble_window(
         holdout=holdout,
         start=start,
         end=end,
+        policy=policy,
     )
