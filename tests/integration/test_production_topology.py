@@ -4,8 +4,8 @@ PostgreSQL holds the Airflow metadata and the MLflow backend store; Redis is the
 broker; two Celery workers (concurrency 1 each) run every task; an ``mlflow server`` keeps
 artifacts on moto's S3 server, and the lake is on the same S3. A batch lands through the
 REST API as an Asset event, the monitor finds the champion decayed (the trigger policy) and
-the scheduler, not the test, starts
-the retrain, which trains, evaluates and moves ``champion``. Each worker reports its own
+the scheduler, not the test, starts the retrain, which trains, evaluates and moves
+``champion``. Each worker reports its own
 hostname (``retrainer.orchestration.hostname``), so the task instances show that both
 workers ran tasks.
 
