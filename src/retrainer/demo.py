@@ -192,14 +192,15 @@ def run_demo(
             check = storage.read_json(f"reports/{MODEL}/{batch_id}/monitor.json")
             # The monitor's trigger policy, not the drift verdict, decides about retraining.
             decided = storage.read_json(f"reports/{MODEL}/{batch_id}/trigger.json")
-            if check["drift"]:
+            if check["champion_version"] is None:
+                drift = "(no champion)"
+            elif check["drift"]:
                 drift = "DRIFT: " + ", ".join(check["drifted_features"][:3])
             else:
                 drift = f"ok (score {check['drift_score']:.2f})"
             if index == 0:
                 run_id = api.trigger(f"{MODEL}_retrain", {"reason": "initial champion"})
                 retrain = api.wait_run(f"{MODEL}_retrain", run_id)
-                drift = "(no champion)"
             elif decided["decision"] == "retrain":
                 retrain = wait_new_run(api, f"{MODEL}_retrain", known_retrain)
             else:
