@@ -33,13 +33,19 @@ def test_auto_approval_promotes_straight_after_the_gate(tmp_path: Path) -> None:
     ]
     monitor = dags["rainfall_monitor"]
     assert "reconcile_champion" in monitor.task_ids and "score_shadow" not in monitor.task_ids
-    # The policy decides after the check; one emit task per Asset, each skipped unless asked.
-    assert monitor.get_task("decide_trigger").upstream_task_ids == {"check_batch"}
+    # The policy decides after the check and the performance assessment (late labels are
+    # judged too); one emit task per Asset, each skipped unless asked.
+    assert monitor.get_task("assess_performance").upstream_task_ids == {"check_batch"}
+    assert monitor.get_task("decide_trigger").upstream_task_ids == {"assess_performance"}
     for event in ("decay", "drift"):
         emit = monitor.get_task(f"emit_{event}")
         assert emit.upstream_task_ids == {"decide_trigger"}
         assert [a.uri for a in emit.outlets] == [f"retrainer://rainfall/{event}"]
     assert not monitor.get_task("decide_trigger").outlets
+    # Any failed task (a blocked batch) fails the run, although publish_metrics runs all_done.
+    outcome = monitor.get_task("fail_run_on_failure")
+    assert outcome.upstream_task_ids == set(monitor.task_ids) - {"fail_run_on_failure"}
+    assert outcome.trigger_rule == "one_failed"
     retrain = dags["rainfall_retrain"]
     assert set(retrain.params) >= {"reason", "window_batches", "window", "force"}
 

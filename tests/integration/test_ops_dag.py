@@ -50,6 +50,9 @@ def test_blocked_batch_alerts_on_failure_and_is_counted_in_metrics(  # type: ign
     assert states["validate_batch"] == "failed"
     assert states["check_batch"] == "upstream_failed"
     assert states["publish_metrics"] == "success"
+    # The run itself is failed, as a blocked batch must look in the Airflow UI.
+    assert states["fail_run_on_failure"] == "failed"
+    assert str(run.state) == "failed"
 
     posted = webhook_receiver.wait_for(2)
     by_event = {p["json"]["retrainer"]["event"]: p["json"] for p in posted}

@@ -31,7 +31,11 @@ from retrainer.orchestration.approval_operators import (
 from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.ledger_operators import ReconcileChampionOperator
 from retrainer.orchestration.metrics_operators import PublishMetricsOperator, TaskDurationCallback
-from retrainer.orchestration.monitor_operators import CheckBatchOperator, ValidateBatchOperator
+from retrainer.orchestration.monitor_operators import (
+    CheckBatchOperator,
+    FailRunOnFailureOperator,
+    ValidateBatchOperator,
+)
 from retrainer.orchestration.performance_operators import AssessPerformanceOperator
 from retrainer.orchestration.retrain_operators import (
     EvaluateChallengerOperator,
@@ -149,6 +153,11 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
         ReconcileChampionOperator(
             task_id="reconcile_champion", config_dir=config_dir, model=config.name
         )
+        # Last: a blocked batch (or any failed task) must leave a failed run in the UI.
+        outcome = FailRunOnFailureOperator(task_id="fail_run_on_failure")
+        for task in dag.tasks:
+            if task is not outcome:
+                task >> outcome
     return dag
 
 

@@ -24,6 +24,7 @@ from retrainer.orchestration.runtime import TaskRuntime, run_context
 
 __all__ = [
     "CheckBatchOperator",
+    "FailRunOnFailureOperator",
     "ValidateBatchOperator",
     "batch_ids_from",
 ]
@@ -190,3 +191,33 @@ class CheckBatchOperator(BaseOperator):
                 model_version=model_version_url(rt.settings, self.model, last["champion_version"]),
             )
         return results
+
+
+class FailRunOnFailureOperator(BaseOperator):
+    """Fail the monitor run when any of its tasks failed (Airflow's "watcher" pattern).
+
+    ``publish_metrics`` runs ``all_done`` so blocked batches are counted, which makes it a
+    leaf that succeeds even when validation blocked the batch; Airflow derives a run's
+    state from its leaves, so without this task a blocked batch would show as a green run.
+    It runs only when an upstream task failed (``one_failed``) and then fails itself,
+    without alerting: the failed task already sent its own alert.
+    """
+
+    ui_color = "#f4cccc"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", "one_failed")
+        kwargs["on_failure_callback"] = None
+        kwargs["retries"] = 0
+        super().__init__(**kwargs)
+
+    def execute(self, context: Any) -> None:
+        failed = [
+            ti.task_id
+            for ti in context["dag_run"].get_task_instances(state=["failed", "upstream_failed"])
+            if ti.task_id != self.task_id
+        ]
+        raise AirflowFailException(
+            f"this run did not finish cleanly: {', '.join(sorted(failed)) or 'a task'} failed "
+            "(see that task's log)"
+        )
