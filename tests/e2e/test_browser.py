@@ -164,6 +164,12 @@ def test_trigger_retrain_from_its_form_and_approve_it_in_airflow(page, stack) ->
     dag_id = f"{HITL}_retrain"
     run_id = _trigger_from_form(page, stack, dag_id, {"reason": "first champion, from the form"})
     _wait_for_task(stack.api, dag_id, run_id, "approve", {"awaiting_input"})
+    # Airflow 3.3 race: if the answer resumes the task before the scheduler has processed
+    # the executor's "success" event of the deferring process, it marks the resumed task
+    # failed ("finished with state success, but the task instance's state attribute is
+    # queued"). Seen with a 35 s scheduler lag on a loaded 2-core machine; a person reads
+    # the question first, so give the scheduler that time.
+    time.sleep(20)
 
     # The approval as a person answers it: the task's page shows the question and buttons.
     page.goto(f"{stack.airflow_url}/dags/{dag_id}/runs/{run_id}/tasks/approve/required_actions")
