@@ -52,7 +52,7 @@ def test_alert_settings_are_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_every_metric_is_documented_and_on_the_dashboard(repo_root: Path) -> None:
-    from retrainer.notify.metrics import METRICS
+    from retrainer.notify.prometheus import METRICS
 
     readme = (repo_root / "README.md").read_text()
     dashboard = json.loads(
