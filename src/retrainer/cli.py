@@ -40,7 +40,7 @@ def demo(
     keep_running: Annotated[bool, typer.Option(help="Leave Airflow running")] = False,
 ) -> None:
     """Run the whole pipeline on the NOAA rainfall data through a real Airflow scheduler."""
-    from retrainer.demo import run_demo
+    from retrainer.dev.demo import run_demo
 
     try:
         run_demo(_settings(config_dir), keep_running=keep_running)
@@ -51,8 +51,8 @@ def demo(
 @app.command()
 def up(config_dir: ConfigDir = None, airflow_port: int = 8080, mlflow_port: int = 5000) -> None:
     """Start the Airflow UI/API server, scheduler and the MLflow UI over the local state."""
-    from retrainer.airflow_api import AirflowAPI
-    from retrainer.local_stack import LocalStack, airflow_env, stop_pidfiles
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, stop_pidfiles
 
     settings = _settings(config_dir)
     stop_pidfiles(settings.home / "pids")
@@ -78,7 +78,7 @@ def up(config_dir: ConfigDir = None, airflow_port: int = 8080, mlflow_port: int 
 @app.command()
 def down(config_dir: ConfigDir = None) -> None:
     """Stop what `retrainer up` (or an interrupted demo) started."""
-    from retrainer.local_stack import stop_pidfiles
+    from retrainer.dev.local_stack import stop_pidfiles
 
     stopped = stop_pidfiles(_settings(config_dir).home / "pids")
     typer.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
@@ -93,9 +93,9 @@ def land(
     config_dir: ConfigDir = None,
 ) -> None:
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
-    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
     from retrainer.config import load_model_config
-    from retrainer.demo import land_and_notify
+    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.dev.demo import land_and_notify
     from retrainer.storage import open_storage
 
     try:
@@ -273,7 +273,7 @@ def land_labels(
 
 def _post_labels_event(settings: Settings, model: str, batch: str, key: str | None) -> None:
     """Tell Airflow labels landed; a warning (not a failure) when it cannot be reached."""
-    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
 
     api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
     if not api.healthy():

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from retrainer.local_stack import free_port
+from retrainer.dev.local_stack import free_port
 from tests.conftest import stop_process
 
 PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")

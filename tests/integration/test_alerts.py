@@ -197,7 +197,7 @@ def test_failed_delivery_is_logged_never_raised(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from retrainer.local_stack import free_port
+    from retrainer.dev.local_stack import free_port
     from retrainer.orchestration.notifiers import send_alert
 
     webhook_receiver.status = 500
