@@ -5,7 +5,7 @@
 each channel ``retrainer.yaml`` names. Credentials are Airflow connections, looked up the way
 Airflow does (secrets backends, ``AIRFLOW_CONN_<ID>``, the connections in the UI):
 
-- webhook (``alerts.webhook_conn_id``, conn type ``slackwebhook``): the full URL in the
+- webhook (``alerts.webhook_conn_id``, conn type ``slackwebhook`` or ``http``): the full URL in the
   password (masked in the UI and logs), or the host plus the token in the password, as the
   Slack provider's ``SlackWebhookHook`` reads it; ``extra.headers`` adds HTTP headers.
   ``RETRAINER_ALERT_WEBHOOK_URL`` (a plain URL in the settings) takes precedence.
