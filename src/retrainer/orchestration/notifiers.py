@@ -5,9 +5,10 @@
 each channel ``retrainer.yaml`` names. Credentials are Airflow connections, looked up the way
 Airflow does (secrets backends, ``AIRFLOW_CONN_<ID>``, the connections in the UI):
 
-- webhook (``alerts.webhook_conn_id``, conn type ``slackwebhook`` or ``http``): the full URL in the
-  password (masked in the UI and logs), or the host plus the token in the password, as the
-  Slack provider's ``SlackWebhookHook`` reads it; ``extra.headers`` adds HTTP headers.
+- webhook (``alerts.webhook_conn_id``, conn type ``slackwebhook`` or ``http``): the full
+  URL in the password (masked in the UI and logs), or the host plus the token in the
+  password, as the Slack provider's ``SlackWebhookHook`` reads it; ``extra.headers`` adds
+  HTTP headers.
   ``RETRAINER_ALERT_WEBHOOK_URL`` (a plain URL in the settings) takes precedence.
 - email (``alerts.smtp_conn_id``, conn type ``smtp``): host, port, login, password and the
   SMTP provider's extras (``disable_ssl``, ``disable_tls``, ``from_email``, ``timeout``).
