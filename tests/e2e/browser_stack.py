@@ -85,8 +85,8 @@ def _wait_http(url: str, timeout: float) -> None:
 
 def start_stack(root: Path) -> BrowserStack:
     """Start Airflow and the MLflow UI on free ports; the caller must call ``stop()``."""
-    from retrainer.airflow_api import AirflowAPI
-    from retrainer.local_stack import LocalStack, airflow_env, free_port
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, free_port
     from retrainer.registry import connect, ensure_experiment
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage

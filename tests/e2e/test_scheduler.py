@@ -16,8 +16,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from retrainer.airflow_api import AirflowAPI
-    from retrainer.local_stack import LocalStack, airflow_env, free_port
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, free_port
     from retrainer.registry import connect, ensure_experiment
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage
@@ -49,7 +49,7 @@ def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def test_decay_asset_event_starts_a_retrain_that_promotes(stack, rainfall_periods) -> None:  # type: ignore[no-untyped-def]
-    from retrainer.demo import land_and_notify, wait_new_run
+    from retrainer.dev.demo import land_and_notify, wait_new_run
     from retrainer.registry import champion_version
 
     api, storage = stack["api"], stack["storage"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from retrainer.local_stack import free_port
+from retrainer.dev.local_stack import free_port
 from tests.conftest import stop_process
 
 PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")
@@ -113,7 +113,10 @@ def _smtp(**controller_options: Any) -> Iterator[Mailbox]:
                     "subject": parsed["Subject"],
                     "from": parsed["From"],
                     "to": parsed["To"],
-                    "body": parsed.get_payload(decode=True).decode("utf-8"),
+                    # The first text part: the SMTP hook sends a multipart message.
+                    "body": next(p for p in parsed.walk() if p.get_content_maintype() == "text")
+                    .get_payload(decode=True)
+                    .decode("utf-8"),
                     # Whether this connection is encrypted (STARTTLS or SMTPS).
                     "tls": server.transport.get_extra_info("ssl_object") is not None,
                 }

@@ -27,7 +27,7 @@ from typing import NoReturn
 
 import pytest
 
-from retrainer.local_stack import free_port
+from retrainer.dev.local_stack import free_port
 
 __all__ = ["Postgres", "Redis", "log_tail", "postgres_server", "redis_server"]
 

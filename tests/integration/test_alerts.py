@@ -1,12 +1,13 @@
 """Alerts reach a real HTTP receiver and a real SMTP server through Airflow connections.
 
 Connections come from ``AIRFLOW_CONN_<ID>`` (how Airflow sees them from outside the
-metadata database) and are resolved by Airflow's own lookup, registered by
-``retrainer.orchestration``; nothing is mocked.
+metadata database) in the forms the Slack-webhook and SMTP providers read; nothing is
+mocked.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from pathlib import Path
@@ -35,9 +36,9 @@ __all__ = [
 ]  # fixtures, imported to be used here
 
 
-@pytest.fixture(autouse=True)
-def _resolver() -> None:
-    import retrainer.orchestration  # noqa: F401 - registers Airflow connections as credentials
+def _url_connection(url: str) -> str:
+    """A ``slackwebhook`` connection with the whole URL in its password, as JSON."""
+    return json.dumps({"conn_type": "slackwebhook", "password": url})
 
 
 def _settings(tmp_path: Path, **alerts: object):  # type: ignore[no-untyped-def]
@@ -46,13 +47,22 @@ def _settings(tmp_path: Path, **alerts: object):  # type: ignore[no-untyped-def]
     return load_settings(make_config_dir(tmp_path, settings={"alerts": alerts}))
 
 
-def test_webhook_alert_is_slack_json_from_an_http_connection(
+def test_webhook_alert_is_slack_json_from_a_slackwebhook_connection(
     tmp_path: Path, webhook_receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrainer.notify import send_alert
+    from retrainer.orchestration.notifiers import send_alert
 
-    # URI form: http://host:port/path (Airflow puts the path into the connection's schema).
-    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/services/T1/B2")
+    # The endpoint in the host, the token (the URL's path) in the password, as for Slack.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_WEBHOOK",
+        json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "host": webhook_receiver.url,
+                "password": "services/T1/B2",
+            }
+        ),
+    )
     settings = _settings(tmp_path, channels=["webhook"])
     details = {"batch_id": "p7", "drift_score": 0.62, "evidence": [{"feature": "dew_point"}]}
     assert send_alert(
@@ -61,7 +71,7 @@ def test_webhook_alert_is_slack_json_from_an_http_connection(
 
     (request,) = webhook_receiver.wait_for(1)
     assert request["path"] == "/services/T1/B2"
-    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["headers"]["Content-Type"].startswith("application/json")
     payload = request["json"]
     assert payload["text"] == "*rainfall: drift*\n3 of 5 features drifted"
     header, section, fields, context = payload["blocks"]
@@ -76,14 +86,14 @@ def test_webhook_alert_is_slack_json_from_an_http_connection(
 def test_webhook_url_in_the_password_of_a_json_connection_and_event_filter(
     tmp_path: Path, webhook_receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrainer.notify import send_alert
+    from retrainer.orchestration.notifiers import send_alert
 
     # JSON form, the URL (a secret for Slack) in the password, which Airflow masks.
     monkeypatch.setenv(
         "AIRFLOW_CONN_TEAM_HOOK",
         json.dumps(
             {
-                "conn_type": "http",
+                "conn_type": "slackwebhook",
                 "password": f"{webhook_receiver.url}/hook",
                 "extra": {"headers": {"X-Team": "ml"}},
             }
@@ -102,12 +112,12 @@ def test_webhook_url_in_the_password_of_a_json_connection_and_event_filter(
 def test_email_alert_over_smtp_with_login(
     tmp_path: Path, smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrainer.notify import send_alert
+    from retrainer.orchestration.notifiers import send_alert
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_RETRAINER_SMTP",
         f"smtp://alerts:secret@{smtp_server.host}:{smtp_server.port}"
-        "?from_email=retrainer%40example.org",
+        "?from_email=retrainer%40example.org&disable_ssl=true&disable_tls=true",
     )
     settings = _settings(
         tmp_path, channels=["email"], email_to=["ops@example.org", "ds@example.org"]
@@ -125,8 +135,9 @@ def test_email_alert_over_smtp_with_login(
     assert mail["rcpt_tos"] == ["ops@example.org", "ds@example.org"]
     assert mail["subject"] == "[retrainer] rollback: rainfall: rolled back to v1"
     assert mail["to"] == "ops@example.org, ds@example.org"
-    assert "champion v2 -> v1: bad week" in mail["body"]
-    assert '"previous_version": "2"' in mail["body"]
+    body = html.unescape(mail["body"])  # the SMTP hook sends an HTML part: our text in <pre>
+    assert body.startswith("<pre>") and "champion v2 -> v1: bad week" in body
+    assert '"previous_version": "2"' in body
 
 
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
@@ -137,17 +148,17 @@ def test_email_alert_over_tls(  # type: ignore[no-untyped-def]
     request,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from retrainer.notify import send_alert
+    from retrainer.orchestration.notifiers import send_alert
 
     server: Mailbox = request.getfixturevalue(
         "smtp_starttls_server" if mode == "starttls" else "smtps_server"
     )
     # The certificate is verified (host name and chain): the test trusts its own CA.
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.cert))
-    scheme, query = ("smtp", "?starttls=true") if mode == "starttls" else ("smtps", "")
+    # The SMTP provider's extras: SSL unless disable_ssl, STARTTLS unless disable_tls.
+    query = "disable_ssl=true" if mode == "starttls" else "disable_tls=true"
     monkeypatch.setenv(
-        "AIRFLOW_CONN_RETRAINER_SMTP",
-        f"{scheme}://alerts:secret@{server.host}:{server.port}{query}",
+        "AIRFLOW_CONN_RETRAINER_SMTP", f"smtp://alerts:secret@{server.host}:{server.port}?{query}"
     )
     settings = _settings(tmp_path, channels=["email"], email_to=["ops@example.org"])
     assert send_alert(settings, "rainfall: v3 promoted", "champion v2 -> v3", event="promotion")
@@ -162,10 +173,15 @@ def test_both_channels_and_env_overrides(
     smtp_server: Mailbox,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from retrainer.notify import send_alert
+    from retrainer.orchestration.notifiers import send_alert
 
-    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/x")
-    monkeypatch.setenv("AIRFLOW_CONN_OPS_SMTP", f"smtp://{smtp_server.host}:{smtp_server.port}")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_WEBHOOK", _url_connection(f"{webhook_receiver.url}/x")
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPS_SMTP",
+        f"smtp://{smtp_server.host}:{smtp_server.port}?disable_ssl=true&disable_tls=true",
+    )
     monkeypatch.setenv("RETRAINER_ALERT_CHANNELS", "webhook, email")
     monkeypatch.setenv("RETRAINER_ALERT_SMTP_CONN_ID", "ops_smtp")
     monkeypatch.setenv("RETRAINER_ALERT_EMAIL_TO", "oncall@example.org")
@@ -181,23 +197,27 @@ def test_failed_delivery_is_logged_never_raised(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from retrainer.local_stack import free_port
-    from retrainer.notify import send_alert
+    from retrainer.dev.local_stack import free_port
+    from retrainer.orchestration.notifiers import send_alert
 
     webhook_receiver.status = 500
-    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/x")
-    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_SMTP", f"smtp://127.0.0.1:{free_port()}")
+    url = f"{webhook_receiver.url}/x"
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", _url_connection(url))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP", f"smtp://127.0.0.1:{free_port()}?disable_ssl=true"
+    )
     settings = _settings(tmp_path, channels=["webhook", "email"], email_to=["a@example.org"])
-    with caplog.at_level(logging.ERROR, logger="retrainer.notify.alerts"):
+    with caplog.at_level(logging.ERROR, logger="retrainer.orchestration.notifiers"):
         assert not send_alert(settings, "rainfall: v2 promoted", "x", event="promotion")
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any("webhook answered HTTP 500" in e for e in errors), errors
     assert any("e-mail via 127.0.0.1" in e for e in errors), errors
+    assert not any(url in e for e in errors), errors  # the webhook URL is a secret
 
     caplog.clear()
     monkeypatch.delenv("AIRFLOW_CONN_RETRAINER_WEBHOOK")
     settings = _settings(tmp_path, channels=["webhook"])
-    with caplog.at_level(logging.ERROR, logger="retrainer.notify.alerts"):
+    with caplog.at_level(logging.ERROR, logger="retrainer.orchestration.notifiers"):
         assert not send_alert(settings, "rainfall: drift", "x", event="drift")
     assert any("'retrainer_webhook'" in r.getMessage() for r in caplog.records), caplog.text
 

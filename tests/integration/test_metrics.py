@@ -84,7 +84,7 @@ def _write_checked_batch(storage, batch_id: str) -> None:  # type: ignore[no-unt
 def test_batch_metrics_are_pushed_and_the_next_batch_replaces_them(
     tmp_path: Path, pushgateway: Pushgateway
 ) -> None:
-    from retrainer.notify.metrics import push_batch_metrics, read_batch_records
+    from retrainer.notify.prometheus import push_batch_metrics, read_batch_records
 
     storage = _lake(tmp_path)
     _write_checked_batch(storage, "p7")
@@ -136,7 +136,7 @@ def test_batch_metrics_are_pushed_and_the_next_batch_replaces_them(
 
 
 def test_task_durations_go_to_one_group_per_task(pushgateway: Pushgateway) -> None:
-    from retrainer.notify.metrics import push_task_duration
+    from retrainer.notify.prometheus import push_task_duration
 
     common = {"model": "ozone", "dag": "ozone_monitor"}
     push_task_duration(pushgateway.url, task="validate_batch", seconds=2.5, failed=False, **common)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from retrainer.local_stack import free_port
+from retrainer.dev.local_stack import free_port
 from tests.conftest import REPO, stop_process
 
 PASSWORD = "s3cret-for-tests-only"

@@ -7,6 +7,7 @@ and the Pushgateway shows the blocked batch and the failed task's duration.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,10 @@ def test_blocked_batch_alerts_on_failure_and_is_counted_in_metrics(  # type: ign
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage
 
-    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", f"{webhook_receiver.url}/alerts")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_WEBHOOK",
+        json.dumps({"conn_type": "slackwebhook", "password": f"{webhook_receiver.url}/alerts"}),
+    )
     config_dir = make_config_dir(
         tmp_path,
         settings={

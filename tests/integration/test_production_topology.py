@@ -94,8 +94,8 @@ def prod(
     postgres_server: Postgres,
     redis_server: Redis,
 ) -> Iterator[dict[str, Any]]:
-    from retrainer.airflow_api import AirflowAPI
-    from retrainer.local_stack import LocalStack, airflow_env, free_port
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, free_port
     from retrainer.registry import connect, ensure_experiment
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage
@@ -248,7 +248,7 @@ def _hostnames(api: Any, dag_id: str, run_id: str) -> dict[str, str]:
 def test_decay_retrains_and_promotes_across_two_celery_workers(
     prod: dict[str, Any], rainfall_periods: Any
 ) -> None:
-    from retrainer.demo import land_and_notify, wait_new_run
+    from retrainer.dev.demo import land_and_notify, wait_new_run
 
     api, client, storage = prod["api"], prod["client"], prod["storage"]
     with _logs_on_failure(prod["logs"]):

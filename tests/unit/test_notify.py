@@ -21,17 +21,17 @@ def test_slack_payload_fits_slack_limits() -> None:
     assert payload["retrainer"]["details"] == details  # everything, for non-Slack receivers
 
 
-def test_email_message_has_subject_recipients_and_details() -> None:
-    from retrainer.notify import Alert, email_message
+def test_email_text_has_title_text_and_details_and_its_html_keeps_them() -> None:
+    from retrainer.notify import Alert, email_html, email_text
 
-    message = email_message(
-        Alert("rollback", "m: rolled back", "v2 -> v1", {"version": "1"}),
-        "retrainer@example.org",
-        ("a@example.org", "b@example.org"),
-    )
-    assert message["Subject"] == "[retrainer] rollback: m: rolled back"
-    assert message["To"] == "a@example.org, b@example.org"
-    assert '"version": "1"' in message.get_content()
+    alert = Alert("rollback", "m: rolled back", "v2 -> v1 <now>", {"version": "1"})
+    assert alert.subject == "[retrainer] rollback: m: rolled back"
+    text = email_text(alert)
+    assert text.startswith("m: rolled back\n\nv2 -> v1 <now>\n")
+    assert '"version": "1"' in text
+    html = email_html(alert)
+    assert html.startswith("<pre>") and "v2 -&gt; v1 &lt;now&gt;" in html
+    assert '"version": "1"' in html
 
 
 def test_alert_settings_are_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,7 +52,7 @@ def test_alert_settings_are_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_every_metric_is_documented_and_on_the_dashboard(repo_root: Path) -> None:
-    from retrainer.notify.metrics import METRICS
+    from retrainer.notify.prometheus import METRICS
 
     readme = (repo_root / "README.md").read_text()
     dashboard = json.loads(

@@ -6,7 +6,7 @@ realized metrics once labels are there (inline in the batch or landed later in
 and their divergence. The same numbers go to MLflow as steps of one run per model
 (``performance-<m>``), so its charts show performance over batches. When labels land and
 the estimate misses the realized metrics by more than ``monitoring.estimate_band``, the
-estimate's assumptions broke (the labels changed meaning) and an alert goes out.
+estimate's assumptions broke (the labels changed meaning): the record says so.
 
 Everything is computed from the prediction log: no model is loaded here.
 """
@@ -259,14 +259,13 @@ def assess_batch(
     Reads the batch's prediction log (written by ``check_batch``), its inline labels and
     any labels landed in ``labels/<m>/<batch>.parquet`` (late labels win where both
     exist), writes ``reports/<m>/<batch>/performance.json`` and logs a step of the
-    model's ``performance-<m>`` MLflow run. Alerts when the estimate broke.
+    model's ``performance-<m>`` MLflow run. ``estimate_broken`` on the record says when
+    the estimate stopped following the labels (the operator alerts on it).
 
     Raises:
         InputDataError: labels cannot be joined to the prediction log (the message names
             the missing or repeated key).
     """
-    from retrainer.notify import send_alert
-
     del context  # the performance run spans many DAG runs: it is not tagged with one
     now = datetime.now(UTC).isoformat()
     key = prediction_key(config.name, batch_id)
@@ -326,14 +325,6 @@ def assess_batch(
     )
     _log_to_mlflow(client, settings, record, _batch_ordinal(storage, config.name, batch_id))
     log.info("%s", record.explain())
-    if record.estimate_broken:
-        send_alert(
-            settings,
-            f"{config.name}: performance estimate broke on batch {batch_id}",
-            record.explain()
-            + f" (band {band}): the labels no longer follow the model's probabilities",
-            record.to_dict(),
-        )
     return record
 
 

@@ -1,4 +1,4 @@
-"""What an alert says, formatted for each channel: Slack-compatible JSON and e-mail.
+"""What an alert says, formatted for each channel: Slack-compatible JSON and e-mail text.
 
 Formatting is pure (no network), so it is the same for the webhook, the e-mail and the
 task log, and tests can pin it.
@@ -6,12 +6,12 @@ task log, and tests can pin it.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any
 
-__all__ = ["Alert", "email_message", "slack_payload"]
+__all__ = ["Alert", "email_html", "email_text", "slack_payload"]
 
 # Slack rejects a section text over 3000 characters and a header over 150.
 _SECTION_LIMIT = 2900
@@ -79,14 +79,14 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def email_message(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
-    """A plain-text e-mail: the text, then every detail as indented JSON."""
-    message = EmailMessage()
-    message["Subject"] = alert.subject
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
+def email_text(alert: Alert) -> str:
+    """The e-mail body: the title, the text, then every detail as indented JSON."""
     body = f"{alert.title}\n\n{alert.text}\n"
     if alert.details:
         body += "\nDetails:\n" + json.dumps(alert.details, indent=2, default=str) + "\n"
-    message.set_content(body)
-    return message
+    return body
+
+
+def email_html(alert: Alert) -> str:
+    """:func:`email_text` as the HTML part the SMTP hook sends, its layout kept by ``<pre>``."""
+    return f"<pre>{html.escape(email_text(alert), quote=False)}</pre>\n"

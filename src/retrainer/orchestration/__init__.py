@@ -5,6 +5,3 @@ function and returns a small JSON-safe summary. Heavy imports happen inside ``ex
 """
 
 from __future__ import annotations
-
-# Registers Airflow connections as the credentials source of retrainer.notify alerts.
-from retrainer.orchestration import alerts as _alerts  # noqa: F401

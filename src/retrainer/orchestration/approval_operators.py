@@ -73,7 +73,7 @@ class RequestApprovalOperator(BaseOperator):
             requested_by=run_context(context)["actor"],
             context=_ledger_context(context),
         )
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
 
         send_alert(
             rt.settings,
@@ -127,7 +127,7 @@ class WaitForApprovalSensor(BaseSensorOperator):
             log.info("v%s of %s: approval still pending", version, self.model)
             return False
         if state.status != "approved":
-            from retrainer.notify import send_alert
+            from retrainer.orchestration.notifiers import send_alert
 
             message = (
                 f"v{version} not promoted: approval {state.status} "

@@ -22,7 +22,6 @@ from airflow.sdk import (
 )
 
 from retrainer.config import ApprovalConfig, ModelConfig, load_model_configs
-from retrainer.orchestration.alerts import RetrainerNotifier
 from retrainer.orchestration.approval_operators import (
     HITLApprovalOperator,
     RequestApprovalOperator,
@@ -36,6 +35,7 @@ from retrainer.orchestration.monitor_operators import (
     FailRunOnFailureOperator,
     ValidateBatchOperator,
 )
+from retrainer.orchestration.notifiers import RetrainerNotifier
 from retrainer.orchestration.performance_operators import AssessPerformanceOperator
 from retrainer.orchestration.retrain_operators import (
     EvaluateChallengerOperator,

@@ -24,7 +24,7 @@ class ReconcileChampionOperator(BaseOperator):
         self.model = model
 
     def execute(self, context: Any) -> dict[str, Any] | None:
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.registry.ledger import reconcile_champion
 
         rt = TaskRuntime.open(self.config_dir, self.model)

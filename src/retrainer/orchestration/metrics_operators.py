@@ -35,7 +35,7 @@ class PublishMetricsOperator(BaseOperator):
         self.model = model
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.notify.metrics import gateway_of, push_batch_metrics, read_batch_records
+        from retrainer.notify.prometheus import gateway_of, push_batch_metrics, read_batch_records
         from retrainer.settings import load_settings
         from retrainer.storage import open_storage
 
@@ -95,7 +95,7 @@ class TaskDurationCallback:
             log.exception("task duration not pushed")
 
     def _push(self, context: Any) -> None:
-        from retrainer.notify.metrics import gateway_of, push_task_duration
+        from retrainer.notify.prometheus import gateway_of, push_task_duration
         from retrainer.settings import load_settings
 
         task = context.get("task")

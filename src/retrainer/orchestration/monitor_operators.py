@@ -63,7 +63,7 @@ class ValidateBatchOperator(BaseOperator):
     def execute(self, context: Any) -> list[str]:
         from retrainer.errors import ObjectNotFound, ValidationFailed
         from retrainer.monitoring import accept_batch, find_incoming, load_suite_spec
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.registry import champion_version
         from retrainer.validation import validate_batch
 

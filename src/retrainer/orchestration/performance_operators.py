@@ -36,6 +36,7 @@ class AssessPerformanceOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
         from retrainer.monitoring import assess_batch, refresh_labelled
+        from retrainer.orchestration.notifiers import send_alert
 
         checks = context["ti"].xcom_pull(task_ids=self.check_task_id) or []
         batch_ids = [c["batch_id"] for c in checks if c.get("batch_id")]
@@ -50,4 +51,13 @@ class AssessPerformanceOperator(BaseOperator):
         )
         for record in records:
             log.info("%s", record.explain())
+            if record.estimate_broken:
+                send_alert(
+                    rt.settings,
+                    f"{self.model}: performance estimate broke on batch {record.batch_id}",
+                    record.explain()
+                    + f" (band {rt.config.monitoring.estimate_band}): the labels no longer"
+                    " follow the model's probabilities",
+                    record.to_dict(),
+                )
         return [r.summary() for r in records]

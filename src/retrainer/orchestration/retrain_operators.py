@@ -91,7 +91,7 @@ class TrainChallengerOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from retrainer.errors import InputDataError, ValidationFailed
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.training import train_challenger
 
         rt = TaskRuntime.open(self.config_dir, self.model)
@@ -250,7 +250,7 @@ class PromoteChallengerOperator(BaseOperator):
                 f"{evaluation['decision']['reason']}"
             )
         from retrainer.errors import RegistryError
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.registry import champion_version, promote
 
         rt = TaskRuntime.open(self.config_dir, self.model)
@@ -315,7 +315,7 @@ class RollbackChampionOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from retrainer.errors import RegistryError
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.registry import rollback
 
         params = context.get("params") or {}

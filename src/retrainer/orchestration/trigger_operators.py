@@ -116,7 +116,7 @@ class EmitTriggerEventOperator(BaseOperator):
                 for d in decisions
             )
             raise AirflowSkipException(f"no {self.event} retrain requested ({summary or 'none'})")
-        from retrainer.notify import send_alert
+        from retrainer.orchestration.notifiers import send_alert
         from retrainer.settings import load_settings
 
         latest = wanted[-1]

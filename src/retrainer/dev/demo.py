@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrainer.airflow_api import AirflowAPI, AirflowAPIError
-from retrainer.local_stack import LocalStack, airflow_env, free_port, stop_pidfiles
+from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
+from retrainer.dev.local_stack import LocalStack, airflow_env, free_port, stop_pidfiles
 from retrainer.settings import Settings
 
 __all__ = ["DemoRow", "land_and_notify", "new_run", "run_demo", "wait_new_run"]

@@ -1,13 +1,18 @@
-"""The ``retrainer`` command: demo, up, down, land, status, history."""
+"""The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status, history.
+
+Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
+stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
+(blocked, quarantined, drift), 2 the input or config could not be read.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from retrainer.cli import render
 from retrainer.errors import RetrainerError
 from retrainer.settings import Settings
 
@@ -40,7 +45,7 @@ def demo(
     keep_running: Annotated[bool, typer.Option(help="Leave Airflow running")] = False,
 ) -> None:
     """Run the whole pipeline on the NOAA rainfall data through a real Airflow scheduler."""
-    from retrainer.demo import run_demo
+    from retrainer.dev.demo import run_demo
 
     try:
         run_demo(_settings(config_dir), keep_running=keep_running)
@@ -51,8 +56,8 @@ def demo(
 @app.command()
 def up(config_dir: ConfigDir = None, airflow_port: int = 8080, mlflow_port: int = 5000) -> None:
     """Start the Airflow UI/API server, scheduler and the MLflow UI over the local state."""
-    from retrainer.airflow_api import AirflowAPI
-    from retrainer.local_stack import LocalStack, airflow_env, stop_pidfiles
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, stop_pidfiles
 
     settings = _settings(config_dir)
     stop_pidfiles(settings.home / "pids")
@@ -78,7 +83,7 @@ def up(config_dir: ConfigDir = None, airflow_port: int = 8080, mlflow_port: int 
 @app.command()
 def down(config_dir: ConfigDir = None) -> None:
     """Stop what `retrainer up` (or an interrupted demo) started."""
-    from retrainer.local_stack import stop_pidfiles
+    from retrainer.dev.local_stack import stop_pidfiles
 
     stopped = stop_pidfiles(_settings(config_dir).home / "pids")
     typer.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
@@ -93,9 +98,9 @@ def land(
     config_dir: ConfigDir = None,
 ) -> None:
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
-    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
     from retrainer.config import load_model_config
-    from retrainer.demo import land_and_notify
+    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.monitoring import land_file
     from retrainer.storage import open_storage
 
     try:
@@ -103,7 +108,7 @@ def land(
         load_model_config(settings.models_dir / f"{model}.yaml")
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
-        key = land_and_notify(None, storage, model, file, batch_id or file.stem)
+        key = land_file(storage, model, file, batch_id or file.stem)
         typer.echo(f"landed {file} as {storage.uri(key)}")
         if notify:
             try:
@@ -121,18 +126,6 @@ def land(
         _fail(exc)
 
 
-def _read_input(path: Path, time_column: str | None) -> Any:
-    """Read a CSV/Parquet file for the CLI; unreadable input exits with code 2."""
-    from retrainer.tables import read_table
-
-    try:
-        return read_table(path.read_bytes(), path.name, time_column=time_column)
-    except FileNotFoundError:
-        _fail(RetrainerError(f"{path}: file not found"))
-    except (RetrainerError, OSError) as exc:
-        _fail(exc)
-
-
 def _champion_run(settings: Settings, model: str) -> str | None:
     from retrainer.registry import champion_version, connect
 
@@ -140,19 +133,9 @@ def _champion_run(settings: Settings, model: str) -> str | None:
     return None if champion is None else str(champion.run_id)
 
 
-def _checks_payload(result: Any, config: Any) -> list[dict[str, Any]]:
-    return [
-        c.__dict__
-        | {"examples": list(c.examples), "severity": config.validation.severity(c.check, c.column)}
-        for c in result.failed_checks
-    ]
-
-
 def _unreadable(model: str, file: Path, exc: Exception) -> None:
     """Say on stdout (JSON) and stderr why the input could not be read; exit 2."""
-    typer.echo(
-        json.dumps({"model": model, "file": str(file), "outcome": "unreadable", "error": str(exc)})
-    )
+    typer.echo(render.unreadable_json(model, file, exc))
     _fail(exc)
 
 
@@ -201,9 +184,9 @@ def validate(
         "suite": "champion" if run_id else "config schema (no champion yet)",
         "rows": result.row_count,
         **decision.to_dict(),
-        "failed_checks": _checks_payload(result, config),
+        "failed_checks": render.checks_payload(result, config),
     }
-    typer.echo(json.dumps(payload, indent=2, default=str))
+    typer.echo(render.to_json(payload))
     raise typer.Exit(0 if decision.status == "accepted" else 1)
 
 
@@ -243,7 +226,7 @@ def land_labels(
         outcome = validate_labels(storage, config, batch, key, spec)
     except ValidationFailed as exc:
         typer.echo(
-            json.dumps(
+            render.to_json(
                 {
                     "model": model,
                     "file": str(file),
@@ -251,19 +234,15 @@ def land_labels(
                     "outcome": "blocked",
                     "blocking": exc.failed_checks,
                     "quarantine": storage.uri(exc.evidence.get("quarantine_prefix") or ""),
-                },
-                indent=2,
-                default=str,
+                }
             )
         )
         raise typer.Exit(1) from None
     typer.echo(
-        json.dumps(
+        render.to_json(
             {"model": model, "file": str(file), "original": storage.uri(key)}
             | outcome.to_dict()
-            | {"failed_checks": _checks_payload(outcome.result, config)},
-            indent=2,
-            default=str,
+            | {"failed_checks": render.checks_payload(outcome.result, config)}
         )
     )
     if notify:
@@ -273,7 +252,7 @@ def land_labels(
 
 def _post_labels_event(settings: Settings, model: str, batch: str, key: str | None) -> None:
     """Tell Airflow labels landed; a warning (not a failure) when it cannot be reached."""
-    from retrainer.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
 
     api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
     if not api.healthy():
@@ -295,35 +274,6 @@ def _post_labels_event(settings: Settings, model: str, batch: str, key: str | No
         )
 
 
-def _profile_input(path: Path, reference: Any, features: list[str], time_column: Any) -> Any:
-    """Profile a batch file for `drift`: Parquet and CSV stream in bounded memory."""
-    from retrainer.drift import profile_batch, profile_file
-    from retrainer.drift.stream import columns_of
-
-    if path.suffix.lower() not in {".parquet", ".pq", ".csv"}:
-        frame = _read_input(path, time_column)
-        columns = list(frame.columns)
-    else:
-        if not path.is_file():
-            _fail(RetrainerError(f"{path}: file not found"))
-        if path.stat().st_size == 0:
-            _fail(RetrainerError(f"{path}: empty (0 bytes)"))
-        frame = None
-        try:
-            columns = columns_of(path)
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-            _fail(RetrainerError(f"{path}: unreadable ({exc})"))
-    missing = [f for f in features if f not in columns]
-    if missing:
-        _fail(RetrainerError(f"{path}: missing feature column(s) {missing}"))
-    if frame is not None:
-        return profile_batch(frame, reference)
-    try:
-        return profile_file(path, reference)
-    except (OSError, ValueError) as exc:
-        _fail(RetrainerError(f"{path}: unreadable ({exc})"))
-
-
 @app.command()
 def drift(
     model: str,
@@ -340,14 +290,15 @@ def drift(
     1 drift, 2 unreadable input or config.
     """
     from retrainer.config import load_model_config
-    from retrainer.drift import Profile, build_reference_profile, detect_drift
+    from retrainer.drift import build_reference_profile, detect_drift
+    from retrainer.drift.files import champion_reference, profile_input, read_input
 
     try:
         settings = _settings(config_dir)
         config = load_model_config(settings.models_dir / f"{model}.yaml")
         importances: dict[str, float] | None = None
         if reference is not None:
-            ref_frame = _read_input(reference, config.data.time_column)
+            ref_frame = read_input(reference, config.data.time_column)
             profile = build_reference_profile(
                 ref_frame,
                 config.numeric_features,
@@ -356,82 +307,22 @@ def drift(
             )
             against = str(reference)
         else:
-            import mlflow
-
-            from retrainer.training import ARTIFACTS
-
             run_id = _champion_run(settings, model)
             if run_id is None:
                 raise RetrainerError(f"{model!r} has no champion: give --reference FILE")
-            profile = Profile.from_dict(
-                mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
-            )
-            importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
+            profile, importances = champion_reference(run_id)
             against = f"champion (run {run_id})"
+        current = profile_input(file, profile, config.features, config.data.time_column)
     except RetrainerError as exc:
         _fail(exc)
         return
-    current = _profile_input(file, profile, config.features, config.data.time_column)
     result = detect_drift(profile, current, config.drift, importances)
     typer.echo(
-        json.dumps(
-            {"model": model, "file": str(file), "reference": against, **result.to_dict()},
-            indent=2,
-            default=str,
+        render.to_json(
+            {"model": model, "file": str(file), "reference": against, **result.to_dict()}
         )
     )
     raise typer.Exit(1 if result.drift else 0)
-
-
-def _metric(values: Any, metric: str) -> str:
-    value = (values or {}).get(metric)
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _status_table(status: Any) -> str:
-    """The human view of a ModelStatus: champion line, batch table, decisions with reasons."""
-    lines = []
-    champion = status.champion
-    if champion is None:
-        lines.append(f"{status.model}: no champion yet")
-    else:
-        lines.append(
-            f"{status.model}: champion v{champion.version} since {champion.since or '?'} "
-            f"({champion.event or '?'} by {champion.by or '?'}; trigger "
-            f"{champion.trigger or '?'}: {champion.reason or '-'})"
-        )
-    lines.append("")
-    m = status.metric
-    header = (
-        f"{'batch':<22} {'checked at':<19} {'champ':>5}  {'drift':<13} "
-        f"{'realized ' + m:>16} {'estimated ' + m:>17}  decision"
-    )
-    lines.append(header)
-    decided = {d.batch_id: d for d in status.decisions}
-    for b in status.batches:
-        drift = "-" if b.drift is None else ("DRIFT" if b.drift else "ok")
-        if b.drift_score is not None:
-            drift += f" {b.drift_score:.2f}"
-        estimated = _metric(b.estimated, m) + (" (broken)" if b.estimate_broken else "")
-        d = decided.get(b.batch_id)
-        decision = "-" if d is None else d.decision + (f" ({d.event})" if d.event else "")
-        lines.append(
-            f"{b.batch_id:<22.22} {(b.checked_at or '-')[:19]:<19} "
-            f"{('v' + b.champion_version) if b.champion_version else '-':>5}  {drift:<13} "
-            f"{_metric(b.realized, m):>16} {estimated:>17}  {decision}"
-        )
-    if not status.batches:
-        lines.append("  (no batch checked yet)")
-    lines.append("")
-    lines.append("last trigger decisions:" if status.decisions else "no trigger decisions yet")
-    for d in reversed(status.decisions):
-        what = d.decision + (f" ({d.event})" if d.event else "")
-        if d.suppressed_by:
-            what += f", suppressed by {d.suppressed_by}"
-        lines.append(f"  {d.decided_at or '?'}  {d.batch_id}: {what}")
-        lines.extend(f"      - {reason}" for reason in d.reasons)
-    lines.extend(f"warning: {p}" for p in status.problems)
-    return "\n".join(lines)
 
 
 @app.command()
@@ -455,10 +346,7 @@ def status(
     except RetrainerError as exc:
         _fail(exc)
         return
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
-    else:
-        typer.echo(_status_table(result))
+    typer.echo(render.to_json(result.to_dict()) if as_json else render.status_table(result))
 
 
 @app.command()
@@ -491,21 +379,9 @@ def history(
         _fail(exc)
         return
     if when is not None:
-        entry = champion_at(entries, when)
-        if entry is None:
-            typer.echo(f"{model} at {at}: no champion")
-        else:
-            typer.echo(
-                f"{model} at {at}: champion v{entry['version']} since {entry['time']} "
-                f"({entry['event']} by {entry.get('actor')}: {entry.get('reason')})"
-            )
+        typer.echo(render.champion_at_line(model, str(at), champion_at(entries, when)))
         return
     if not entries:
         typer.echo(f"{model}: no alias changes recorded")
     for e in entries:
-        previous = f" (was v{e['previous_version']})" if e.get("previous_version") else ""
-        run = f" [run {e['airflow_run_id']}]" if e.get("airflow_run_id") else ""
-        typer.echo(
-            f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
-            f"{e.get('reason')}{run}"
-        )
+        typer.echo(render.ledger_line(e))

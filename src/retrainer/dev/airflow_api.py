@@ -1,17 +1,17 @@
-"""A small client for the Airflow 3 REST API (v2), used by the CLI, the demo and tests.
+"""A small client for the Airflow 3 REST API (v2) on httpx, used by the CLI, the demo and tests.
 
 It speaks HTTP only (no ``airflow`` import): an ``airflow`` CLI call costs ~10 s here, a
-REST call ~0.1 s.
+REST call ~0.1 s. A refused request raises :class:`AirflowAPIError` with its HTTP status
+(``status``, None when the server was not reached), so callers decide by status code.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
+
+import httpx
 
 from retrainer.errors import RetrainerError
 
@@ -21,34 +21,48 @@ FINISHED = {"success", "failed"}
 
 
 class AirflowAPIError(RetrainerError):
-    """The Airflow API server refused a request or is unreachable."""
+    """The Airflow API server refused a request (``status``) or is unreachable (None)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AirflowAPI:
-    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 30,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.password = password
         self.timeout = timeout
         self._token: str | None = None
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            transport=transport,  # tests answer in-process (httpx.MockTransport)
+        )
 
     def _request(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
-        data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self.token()}"
-        request = urllib.request.Request(
-            self.base_url + path, data=data, headers=headers, method=method
-        )
+        headers = {"Authorization": f"Bearer {self.token()}"} if auth else {}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            raise AirflowAPIError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
-        except OSError as exc:
+            response = self._http.request(method, path, json=body, headers=headers)
+        except httpx.TransportError as exc:
             raise AirflowAPIError(f"Airflow API at {self.base_url} unreachable: {exc}") from exc
-        return json.loads(payload) if payload else None
+        if response.is_error:
+            detail = response.text[:500]
+            raise AirflowAPIError(
+                f"{method} {path}: HTTP {response.status_code}: {detail}",
+                status=response.status_code,
+            )
+        return response.json() if response.content else None
 
     def token(self) -> str:
         if self._token is None:
@@ -80,7 +94,7 @@ class AirflowAPI:
         try:
             return self._request("GET", f"/api/v2/dags/{dag_id}")
         except AirflowAPIError as exc:
-            if "HTTP 404" in str(exc):
+            if exc.status == 404:
                 return None
             raise
 
