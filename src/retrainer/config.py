@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from retrainer.errors import ConfigError
+from retrainer.metric_specs import GateMetric, TriggerMetric, greater_is_better, metric_spec
 
 __all__ = [
     "ApprovalConfig",
@@ -252,10 +253,6 @@ class DriftConfig(_Frozen):
     feature_thresholds: dict[str, Annotated[float, Field(gt=0.0)]] = Field(default_factory=dict)
 
 
-Metric = Literal["roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"]
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
-
-
 class SliceConfig(_Frozen):
     """Columns whose values (or quantile bins, for numbers) are scored separately."""
 
@@ -294,7 +291,7 @@ class ComparisonRule(_Frozen):
     """
 
     kind: Literal["superiority", "non_inferiority"]
-    metric: Metric | None = Field(default=None, description="Default: gate.metric.")
+    metric: GateMetric | None = Field(default=None, description="Default: gate.metric.")
     margin: Annotated[float, Field(ge=0.0)] = 0.0
 
 
@@ -308,14 +305,14 @@ class FairnessBounds(_Frozen):
 class GateConfig(_Frozen):
     """Typed gate rules; every configured rule must pass (the gate fails closed)."""
 
-    metric: Metric = "roc_auc"
+    metric: GateMetric = "roc_auc"
     min_value: float | None = Field(
         default=None, description="Absolute floor the challenger must reach."
     )
     min_improvement: float | None = Field(
         default=None, description="Margin by which the challenger must beat the champion."
     )
-    floors: dict[Metric, float] = Field(
+    floors: dict[GateMetric, float] = Field(
         default_factory=dict, description="More absolute floors, e.g. {accuracy: 0.7}."
     )
     comparison: ComparisonRule | None = None
@@ -328,12 +325,7 @@ class GateConfig(_Frozen):
 
     @property
     def greater_is_better(self) -> bool:
-        return self.metric not in LOWER_IS_BETTER
-
-
-TriggerMetric = Literal[
-    "roc_auc", "accuracy", "f1", "precision", "recall", "log_loss", "rmse", "mae", "r2"
-]
+        return greater_is_better(self.metric)
 
 
 class TriggerConfig(_Frozen):
@@ -521,8 +513,7 @@ class ModelConfig(_Frozen):
 
     def _check_trigger(self) -> None:
         metric = self.trigger_metric
-        regression_metric = metric in {"rmse", "mae", "r2"}
-        if regression_metric != (self.target.task == "regression"):
+        if not metric_spec(metric).applies_to(self.target.task):
             raise ValueError(f"trigger.metric {metric!r} does not fit a {self.target.task} task")
         estimated = (self.trigger.estimated_min_value, self.trigger.estimated_max_drop)
         if self.target.task == "regression" and any(v is not None for v in estimated):
@@ -546,11 +537,10 @@ class ModelConfig(_Frozen):
                 raise ValueError("gate.fairness needs evaluation.fairness.attribute")
             if self.target.task != "binary":
                 raise ValueError("gate.fairness applies to binary tasks only")
-        regression = self.target.task == "regression"
         used = {gate.metric, *gate.floors}
         if gate.comparison is not None and gate.comparison.metric:
             used.add(gate.comparison.metric)
-        wrong = sorted(m for m in used if (m in {"rmse", "mae", "r2"}) != regression)
+        wrong = sorted(m for m in used if not metric_spec(m).applies_to(self.target.task))
         if wrong:
             raise ValueError(f"gate metrics {wrong} do not fit a {self.target.task} task")
 
