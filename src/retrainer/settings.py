@@ -1,20 +1,41 @@
 """Deployment settings: ``config/retrainer.yaml``, each overridable by one environment variable.
 
-This module is the one inventory of the environment variables retrainer reads. Values may
-use ``{home}`` (the local state folder) and relative paths, which resolve against the
-project root (the parent of the config folder), so a setting means the same thing whatever
-the working directory of the process (an Airflow task, the CLI, a test).
+:class:`Settings` is the one inventory of the environment variables retrainer reads:
+``RETRAINER_<FIELD>`` for a top-level setting, ``RETRAINER_ALERT_<FIELD>`` for one of
+``alerts:`` (comma-separated for lists); :data:`ENVIRONMENT_VARIABLES` is derived from its
+fields and their descriptions. The environment overrides the file. Values may use
+``{home}`` (the local state folder) and relative paths, which resolve against the project
+root (the parent of the config folder), so a setting means the same thing whatever the
+working directory of the process (an Airflow task, the CLI, a test).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from retrainer.errors import ConfigError
 
@@ -22,77 +43,24 @@ __all__ = [
     "ALERT_EVENTS",
     "ENVIRONMENT_VARIABLES",
     "AlertSettings",
+    "EnvVar",
     "Settings",
     "default_config_dir",
     "load_settings",
+    "resolve_config_dir",
 ]
 
-
-@dataclass(frozen=True)
-class EnvVar:
-    name: str
-    field: str
-    description: str
+_PREFIX = "RETRAINER_"
+_CONFIG_DIR_VARIABLE = f"{_PREFIX}CONFIG_DIR"
+# A nested section's variables: RETRAINER_ALERT_CHANNELS sets alerts.channels.
+_SECTION_PREFIX = {"alerts": "ALERT_"}
 
 
-ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = (
-    EnvVar("RETRAINER_CONFIG_DIR", "config_dir", "Folder with retrainer.yaml and models/."),
-    EnvVar("RETRAINER_HOME", "home", "Local state folder (SQLite stores, local lake, logs)."),
-    EnvVar(
-        "RETRAINER_STORAGE_ROOT",
-        "storage_root",
-        "The lake: a folder, file://... or s3://bucket/prefix.",
-    ),
-    EnvVar(
-        "RETRAINER_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", "MLflow tracking and registry URI."
-    ),
-    EnvVar(
-        "RETRAINER_MLFLOW_ARTIFACT_ROOT",
-        "mlflow_artifact_root",
-        "Artifact location for new experiments.",
-    ),
-    EnvVar(
-        "RETRAINER_APPROVAL_MODE",
-        "approval_mode",
-        "Default approval mode: auto, mlflow or airflow.",
-    ),
-    EnvVar(
-        "RETRAINER_ALERT_WEBHOOK_URL", "alert_webhook_url", "Slack-compatible webhook for alerts."
-    ),
-    EnvVar("RETRAINER_AIRFLOW_URL", "airflow_url", "Airflow API server used by `retrainer land`."),
-    EnvVar("RETRAINER_AIRFLOW_USER", "airflow_user", "User for the Airflow REST API."),
-    EnvVar("RETRAINER_AIRFLOW_PASSWORD", "airflow_password", "Password for the Airflow REST API."),
-    EnvVar(
-        "RETRAINER_MLFLOW_UI_URL", "mlflow_ui_url", "MLflow UI address used in Airflow task links."
-    ),
-    EnvVar(
-        "RETRAINER_S3_ENDPOINT_URL", "s3_endpoint_url", "S3 endpoint (MinIO, moto) for s3:// roots."
-    ),
-    EnvVar(
-        "RETRAINER_ALERT_CHANNELS",
-        "alerts.channels",
-        "Alert channels, comma-separated: webhook,email.",
-    ),
-    EnvVar(
-        "RETRAINER_ALERT_WEBHOOK_CONN_ID",
-        "alerts.webhook_conn_id",
-        "Airflow connection of the webhook.",
-    ),
-    EnvVar(
-        "RETRAINER_ALERT_SMTP_CONN_ID",
-        "alerts.smtp_conn_id",
-        "Airflow connection of the SMTP server.",
-    ),
-    EnvVar(
-        "RETRAINER_ALERT_EMAIL_TO", "alerts.email_to", "Alert e-mail recipients, comma-separated."
-    ),
-    EnvVar("RETRAINER_ALERT_EVENTS", "alerts.events", "Events that alert, comma-separated."),
-    EnvVar(
-        "RETRAINER_PUSHGATEWAY_URL",
-        "pushgateway_url",
-        "Prometheus Pushgateway (unset: no metrics).",
-    ),
-)
+class _FileOnly:
+    """Field marker: the setting is read from the file only (it has no variable)."""
+
+
+_FILE_ONLY = _FileOnly()
 
 # Events a retrainer alert can be about. `decay` is raised by the trigger policy.
 AlertEvent = Literal[
@@ -122,13 +90,28 @@ class AlertSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    channels: tuple[Literal["webhook", "email"], ...] = ()
-    webhook_conn_id: str = "retrainer_webhook"
-    smtp_conn_id: str = "retrainer_smtp"
-    email_to: tuple[str, ...] = ()
-    email_from: str | None = None
-    events: tuple[AlertEvent, ...] = Field(default=ALERT_EVENTS)  # type: ignore[arg-type]
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    channels: tuple[Literal["webhook", "email"], ...] = Field(
+        default=(), description="Alert channels, comma-separated: webhook,email."
+    )
+    webhook_conn_id: str = Field(
+        default="retrainer_webhook", description="Airflow connection of the webhook."
+    )
+    smtp_conn_id: str = Field(
+        default="retrainer_smtp", description="Airflow connection of the SMTP server."
+    )
+    email_to: tuple[str, ...] = Field(
+        default=(), description="Alert e-mail recipients, comma-separated."
+    )
+    email_from: Annotated[str | None, _FILE_ONLY] = Field(
+        default=None, description="Sender address; default: the connection's from_email."
+    )
+    events: tuple[AlertEvent, ...] = Field(
+        default=ALERT_EVENTS,  # type: ignore[arg-type]
+        description="Events that alert, comma-separated.",
+    )
+    timeout_seconds: Annotated[float, _FILE_ONLY] = Field(
+        default=10.0, gt=0, description="How long one delivery may take."
+    )
 
     _split = field_validator("channels", "email_to", "events", mode="before")(_comma_list)
 
@@ -139,44 +122,96 @@ class AlertSettings(BaseModel):
         return self
 
 
-class _FileSettings(BaseModel):
-    """The shape of retrainer.yaml."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    home: str = ".retrainer"
-    storage_root: str = "{home}/lake"
-    mlflow_tracking_uri: str = "sqlite:///{home}/mlflow.db"
-    mlflow_artifact_root: str = "{home}/mlartifacts"
-    approval_mode: Literal["auto", "mlflow", "airflow"] = "auto"
-    alert_webhook_url: str | None = None
-    airflow_url: str = "http://127.0.0.1:8080"
-    airflow_user: str = "admin"
-    airflow_password: str = "admin"
-    s3_endpoint_url: str | None = None
-    mlflow_ui_url: str = "http://127.0.0.1:5000"
-    alerts: AlertSettings = AlertSettings()
-    pushgateway_url: str | None = None
+def _is_uri(value: str) -> bool:
+    return "://" in value or value.startswith("sqlite:")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Resolved deployment settings."""
+def _resolve_path(value: str | Path, root: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (root / path).resolve()
 
-    config_dir: Path
-    home: Path
-    storage_root: str
-    mlflow_tracking_uri: str
-    mlflow_artifact_root: str
-    approval_mode: str
-    alert_webhook_url: str | None
-    airflow_url: str
-    airflow_user: str
-    airflow_password: str
-    s3_endpoint_url: str | None
-    mlflow_ui_url: str
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-    pushgateway_url: str | None = None
+
+class Settings(BaseSettings):
+    """Resolved deployment settings (build them with :func:`load_settings`)."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        env_prefix=_PREFIX,
+        env_ignore_empty=True,
+        validate_default=True,
+    )
+
+    # Fields are validated in order: later ones resolve against config_dir and home.
+    config_dir: Path = Field(
+        default_factory=lambda: default_config_dir(),
+        description="Folder with retrainer.yaml and models/.",
+    )
+    home: Path = Field(
+        default=Path(".retrainer"),
+        description="Local state folder (SQLite stores, local lake, logs).",
+    )
+    storage_root: str = Field(
+        default="{home}/lake", description="The lake: a folder, file://... or s3://bucket/prefix."
+    )
+    mlflow_tracking_uri: str = Field(
+        default="sqlite:///{home}/mlflow.db", description="MLflow tracking and registry URI."
+    )
+    mlflow_artifact_root: str = Field(
+        default="{home}/mlartifacts", description="Artifact location for new experiments."
+    )
+    approval_mode: Literal["auto", "mlflow", "airflow"] = Field(
+        default="auto", description="Default approval mode: auto, mlflow or airflow."
+    )
+    alert_webhook_url: str | None = Field(
+        default=None, description="Slack-compatible webhook for alerts."
+    )
+    airflow_url: str = Field(
+        default="http://127.0.0.1:8080", description="Airflow API server used by `retrainer land`."
+    )
+    airflow_user: str = Field(default="admin", description="User for the Airflow REST API.")
+    airflow_password: str = Field(default="admin", description="Password for the Airflow REST API.")
+    mlflow_ui_url: str = Field(
+        default="http://127.0.0.1:5000", description="MLflow UI address used in Airflow task links."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint (MinIO, moto) for s3:// roots."
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, description="Where alerts go (RETRAINER_ALERT_*)."
+    )
+    pushgateway_url: str | None = Field(
+        default=None, description="Prometheus Pushgateway (unset: no metrics)."
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _home(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve_path(value, info.data["config_dir"].parent)
+
+    @field_validator("storage_root", "mlflow_artifact_root")
+    @classmethod
+    def _location(cls, value: str, info: ValidationInfo) -> str:
+        if "home" not in info.data:  # home itself is invalid: reported on its own
+            return value
+        value = value.replace("{home}", str(info.data["home"]))
+        root = info.data["config_dir"].parent
+        return value if _is_uri(value) else str(_resolve_path(value, root))
+
+    @field_validator("mlflow_tracking_uri")
+    @classmethod
+    def _tracking_uri(cls, value: str, info: ValidationInfo) -> str:
+        return value.replace("{home}", str(info.data["home"])) if "home" in info.data else value
+
+    @field_validator("airflow_url", "mlflow_ui_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _pushgateway(cls, value: str | None) -> str | None:
+        return (value or "").rstrip("/") or None
 
     @property
     def models_dir(self) -> Path:
@@ -186,19 +221,111 @@ class Settings:
     def project_root(self) -> Path:
         return self.config_dir.parent
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest first: the config folder (given), the environment, retrainer.yaml.
+        given = cast(InitSettingsSource, init_settings).init_kwargs.get("config_dir")
+        config_dir = Path(given) if given else default_config_dir()
+        return (
+            init_settings,
+            _Environment(settings_cls),
+            _SettingsFile(settings_cls, yaml_file=config_dir / "retrainer.yaml"),
+        )
+
+
+class _Environment(EnvSettingsSource):
+    """``RETRAINER_<FIELD>``, and ``RETRAINER_ALERT_<FIELD>`` for the alerts section."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name == "config_dir":
+            # Needed before the file can be found: resolve_config_dir reads it.
+            return None, field_name, False
+        if field_name in _SECTION_PREFIX:
+            values = {
+                var.field.partition(".")[2]: self.env_vars.get(var.name.lower())
+                for var in ENVIRONMENT_VARIABLES
+                if var.field.startswith(f"{field_name}.")
+            }
+            found = {key: value for key, value in values.items() if value is not None}
+            return (found or None), field_name, False
+        return super().get_field_value(field, field_name)
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        if field_name in _SECTION_PREFIX:
+            return value  # already the section's mapping; lists stay comma-separated text
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+
+class _SettingsFile(YamlConfigSettingsSource):
+    """retrainer.yaml (absent: every default), with errors that name the file."""
+
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        try:
+            loaded = yaml.safe_load(file_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file_path}: not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file_path}: expected a mapping at the top level")
+        if "config_dir" in loaded:
+            raise ConfigError(
+                f"{file_path}: invalid settings: config_dir: the file is in the config folder; "
+                f"set {_CONFIG_DIR_VARIABLE} to use another"
+            )
+        return loaded
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: its name, the setting it overrides, what it means."""
+
+    name: str
+    field: str
+    description: str
+
+
+def _environment_variables() -> tuple[EnvVar, ...]:
+    def has_variable(info: FieldInfo) -> bool:
+        return not any(isinstance(m, _FileOnly) for m in info.metadata)
+
+    out = []
+    for name, info in Settings.model_fields.items():
+        section = _SECTION_PREFIX.get(name)
+        if section is None:
+            out.append(EnvVar(f"{_PREFIX}{name.upper()}", name, info.description or ""))
+            continue
+        model = cast(type[BaseModel], info.annotation)
+        out.extend(
+            EnvVar(f"{_PREFIX}{section}{leaf.upper()}", f"{name}.{leaf}", sub.description or "")
+            for leaf, sub in model.model_fields.items()
+            if has_variable(sub)
+        )
+    return tuple(out)
+
+
+ENVIRONMENT_VARIABLES: tuple[EnvVar, ...] = _environment_variables()
+
+
+def resolve_config_dir(default: str | Path) -> Path:
+    """``$RETRAINER_CONFIG_DIR`` if set (production images), else ``default``, resolved.
+
+    The one reader of the variable: the DAG files, the plugin's views and the CLI pass
+    their own default.
+    """
+    return Path(os.environ.get(_CONFIG_DIR_VARIABLE) or default).resolve()
+
 
 def default_config_dir() -> Path:
     """``$RETRAINER_CONFIG_DIR``, else ``./config`` of the working directory."""
-    return Path(os.environ.get("RETRAINER_CONFIG_DIR") or Path.cwd() / "config").resolve()
-
-
-def _is_uri(value: str) -> bool:
-    return "://" in value or value.startswith("sqlite:")
-
-
-def _resolve_path(value: str, root: Path) -> str:
-    path = Path(value).expanduser()
-    return str(path if path.is_absolute() else (root / path).resolve())
+    return resolve_config_dir(Path.cwd() / "config")
 
 
 def load_settings(config_dir: str | Path | None = None) -> Settings:
@@ -208,54 +335,10 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         ConfigError: the file is not valid YAML or has an unknown/invalid key.
     """
     config_dir = Path(config_dir).resolve() if config_dir else default_config_dir()
-    path = config_dir / "retrainer.yaml"
-    raw: dict[str, object] = {}
-    if path.exists():
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        raw.update(loaded)
-    for var in ENVIRONMENT_VARIABLES:
-        if var.field != "config_dir" and os.environ.get(var.name):
-            # "alerts.channels" overrides one key of the nested alerts mapping.
-            *parents, leaf = var.field.split(".")
-            target = raw
-            for parent in parents:
-                nested = target.get(parent)
-                target[parent] = target = dict(nested) if isinstance(nested, dict) else {}
-            target[leaf] = os.environ[var.name]
     try:
-        file_settings = _FileSettings.model_validate(raw)
+        return Settings(config_dir=config_dir)
     except ValidationError as exc:
         fields = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"{path}: invalid settings: {fields}") from exc
-
-    root = config_dir.parent
-    home = Path(_resolve_path(file_settings.home, root))
-
-    def expand(value: str) -> str:
-        value = value.replace("{home}", str(home))
-        return value if _is_uri(value) else _resolve_path(value, root)
-
-    tracking = file_settings.mlflow_tracking_uri.replace("{home}", str(home))
-    return Settings(
-        config_dir=config_dir,
-        home=home,
-        storage_root=expand(file_settings.storage_root),
-        mlflow_tracking_uri=tracking,
-        mlflow_artifact_root=expand(file_settings.mlflow_artifact_root),
-        approval_mode=file_settings.approval_mode,
-        alert_webhook_url=file_settings.alert_webhook_url,
-        airflow_url=file_settings.airflow_url.rstrip("/"),
-        airflow_user=file_settings.airflow_user,
-        airflow_password=file_settings.airflow_password,
-        s3_endpoint_url=file_settings.s3_endpoint_url,
-        mlflow_ui_url=file_settings.mlflow_ui_url.rstrip("/"),
-        alerts=file_settings.alerts,
-        pushgateway_url=(file_settings.pushgateway_url or "").rstrip("/") or None,
-    )
+        raise ConfigError(f"{config_dir / 'retrainer.yaml'}: invalid settings: {fields}") from exc

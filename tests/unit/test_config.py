@@ -109,17 +109,57 @@ def test_bad_settings_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_every_environment_variable_maps_to_a_setting() -> None:
-    from dataclasses import fields
-
     from retrainer.settings import AlertSettings, Settings
 
-    names = {f.name for f in fields(Settings)}
+    names = set(Settings.model_fields)
     # "alerts.channels" names a key of the nested alerts settings.
     nested = {"alerts": set(AlertSettings.model_fields)}
     for var in ENVIRONMENT_VARIABLES:
         top, _, leaf = var.field.partition(".")
         assert top in names and (not leaf or leaf in nested[top]), var
+        assert var.description, var
     assert len({v.name for v in ENVIRONMENT_VARIABLES}) == len(ENVIRONMENT_VARIABLES)
+    names_by_field = {v.field: v.name for v in ENVIRONMENT_VARIABLES}
+    assert names_by_field["alerts.email_to"] == "RETRAINER_ALERT_EMAIL_TO"
+    assert names_by_field["alert_webhook_url"] == "RETRAINER_ALERT_WEBHOOK_URL"
+    assert "alerts.email_from" not in names_by_field  # file only
+
+
+def test_alert_environment_overrides_one_key_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "retrainer.yaml").write_text(
+        "alerts:\n  smtp_conn_id: ops\n  email_to: [file@example.org]\n"
+    )
+    monkeypatch.setenv("RETRAINER_ALERT_CHANNELS", "webhook, email")
+    monkeypatch.setenv("RETRAINER_ALERT_EMAIL_TO", "a@example.org,b@example.org")
+    monkeypatch.setenv("RETRAINER_APPROVAL_MODE", "")  # empty: not set
+    settings = load_settings(config_dir)
+    assert settings.alerts.channels == ("webhook", "email")
+    assert settings.alerts.email_to == ("a@example.org", "b@example.org")
+    assert settings.alerts.smtp_conn_id == "ops"
+    assert settings.approval_mode == "auto"
+    monkeypatch.setenv("RETRAINER_ALERT_CHANNELS", "pager")
+    with pytest.raises(ConfigError, match=r"retrainer\.yaml: invalid settings: alerts\.channels"):
+        load_settings(config_dir)
+
+
+def test_config_dir_comes_from_the_environment_or_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.settings import resolve_config_dir
+
+    monkeypatch.delenv("RETRAINER_CONFIG_DIR", raising=False)
+    assert resolve_config_dir(tmp_path / "a") == tmp_path / "a"
+    monkeypatch.setenv("RETRAINER_CONFIG_DIR", str(tmp_path / "b"))
+    assert resolve_config_dir(tmp_path / "a") == tmp_path / "b"
+    assert load_settings().config_dir == tmp_path / "b"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "retrainer.yaml").write_text("config_dir: elsewhere\n")
+    with pytest.raises(ConfigError, match="config_dir"):
+        load_settings(tmp_path / "c")
 
 
 def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:

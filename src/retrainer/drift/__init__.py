@@ -20,7 +20,6 @@ from retrainer.drift.registry import STATISTICS, Comparison, Statistic, register
 from retrainer.drift.report import render_html
 from retrainer.drift.result import DriftResult, FeatureDrift
 from retrainer.drift.stats import (
-    benjamini_hochberg,
     chi_square,
     jensen_shannon,
     ks_binned,
@@ -40,7 +39,6 @@ __all__ = [
     "NumericProfile",
     "Profile",
     "Statistic",
-    "benjamini_hochberg",
     "build_reference_profile",
     "chi_square",
     "detect_drift",

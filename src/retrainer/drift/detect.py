@@ -17,7 +17,7 @@ from retrainer.drift.build import profile_batch
 from retrainer.drift.profile import FeatureProfile, NumericProfile, Profile
 from retrainer.drift.registry import STATISTICS, Comparison
 from retrainer.drift.result import DriftResult, FeatureDrift
-from retrainer.drift.stats import benjamini_hochberg, chi_square
+from retrainer.drift.stats import chi_square
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,8 +193,9 @@ def detect_drift(
             \\text{drifted}_j = [d_j > t_j \\lor \\text{missing or unseen change}]
                 \\land [\\tilde p_j \\le \\alpha]
 
-        where :math:`\\tilde p` are Benjamini-Hochberg adjusted p-values and
-        ``feature_thresholds[j]`` replaces :math:`t_j`. The batch drifts when
+        where :math:`\\tilde p` are Benjamini-Hochberg adjusted p-values (scipy's
+        ``false_discovery_control``) and ``feature_thresholds[j]`` replaces
+        :math:`t_j`. The batch drifts when
 
         .. math:: \\text{score} = \\sum_j w_j \\, \\text{drifted}_j \\ge \\text{drift\\_share}.
 
@@ -210,7 +211,9 @@ def detect_drift(
         _, base = _statistic_for(comparison.kind, config)
         threshold = _threshold(name, base, weights[name], len(names), config)
         evaluated.append((name, comparison, threshold, _evaluate(comparison, threshold, config)))
-    adjusted = benjamini_hochberg([e[3][4] for e in evaluated])
+    from scipy.stats import false_discovery_control
+
+    adjusted = false_discovery_control([e[3][4] for e in evaluated], method="bh")
     results: list[FeatureDrift] = []
     for (name, comparison, threshold, evaluation), p_adj in zip(evaluated, adjusted, strict=True):
         statistic, value, values, reasons, p_value = evaluation

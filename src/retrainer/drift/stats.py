@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "benjamini_hochberg",
     "chi_square",
     "jensen_shannon",
     "ks_binned",
@@ -213,26 +212,3 @@ def chi_square(reference: Counts, current: Counts) -> tuple[float, float, int]:
     statistic = float(np.sum((table - expected) ** 2 / expected))
     dof = table.shape[1] - 1
     return statistic, float(chdtrc(dof, statistic)), dof
-
-
-def benjamini_hochberg(p_values: Counts) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (reject where adjusted <= alpha).
-
-    Notes:
-        With the :math:`m` p-values sorted, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`,
-
-        .. math:: \\tilde p_{(i)} = \\min_{j \\ge i} \\min\\big(1, m \\, p_{(j)} / j\\big)
-
-        Rejecting where :math:`\\tilde p \\le \\alpha` keeps the expected share of false
-        discoveries among the flagged features at most :math:`\\alpha` (and, when no
-        feature changed at all, the chance of any flag at most :math:`\\alpha`).
-    """
-    p = np.asarray(p_values, "float64")
-    if p.size == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * p.size / np.arange(1, p.size + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(p)
-    out[order] = np.clip(adjusted, 0.0, 1.0)
-    return out

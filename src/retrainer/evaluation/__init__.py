@@ -6,11 +6,10 @@ from retrainer.evaluation.bootstrap import DiffInterval, McNemar, mcnemar, paire
 from retrainer.evaluation.challenger import Evaluation, evaluate_challenger, load_model
 from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import GateDecision, RuleOutcome, decide
-from retrainer.evaluation.metrics import GREATER_IS_BETTER, compute_metrics, predict_scores
+from retrainer.evaluation.metrics import compute_metrics, predict_scores
 from retrainer.evaluation.slices import fairness, slice_metrics
 
 __all__ = [
-    "GREATER_IS_BETTER",
     "DiffInterval",
     "Evaluation",
     "GateDecision",

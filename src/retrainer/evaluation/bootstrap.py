@@ -22,12 +22,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from retrainer.metric_specs import BOOTSTRAP_METRICS
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 __all__ = [
-    "BOOTSTRAP_METRICS",
     "DiffInterval",
     "McNemar",
     "mcnemar",
@@ -35,8 +36,6 @@ __all__ = [
     "weighted_metric",
 ]
 
-# The metrics this module can resample; others have no interval (and a rule on one fails).
-BOOTSTRAP_METRICS = ("roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae")
 _CHUNK = 250  # resamples per matrix block: bounds memory at 250 x rows weights
 
 
@@ -92,7 +91,7 @@ def weighted_metric(
     """Compute ``metric`` for every row of ``weights`` (one resample per row).
 
     Args:
-        metric: one of ``BOOTSTRAP_METRICS``.
+        metric: one of :data:`retrainer.metric_specs.BOOTSTRAP_METRICS`.
         weights: (resamples, rows) non-negative row weights; ones give the plain metric.
         y: the truth; for binary metrics 1.0 for the positive class, else 0.0.
         prediction: predicted labels (binary: 1.0/0.0) or values (regression).
@@ -141,7 +140,7 @@ def paired_bootstrap(
     """Percentile interval of ``metric(challenger) - metric(champion)`` over paired resamples.
 
     Args:
-        metric: one of ``BOOTSTRAP_METRICS``.
+        metric: one of :data:`retrainer.metric_specs.BOOTSTRAP_METRICS`.
         y: truth, as for :func:`weighted_metric`.
         champion: (prediction, score) of the champion on the rows of ``y``.
         challenger: (prediction, score) of the challenger on the same rows.

@@ -12,8 +12,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.bootstrap import mcnemar, paired_bootstrap
-from retrainer.evaluation.metrics import GREATER_IS_BETTER, predict_scores
+from retrainer.evaluation.metrics import predict_scores
 from retrainer.evaluation.slices import fairness, slice_metrics
+from retrainer.metric_specs import bootstrap_metrics, greater_is_better
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,20 +22,11 @@ if TYPE_CHECKING:
 
     from retrainer.config import ModelConfig
 
-__all__ = ["Scored", "compare_models", "interval_metrics", "score_rows", "timed_score_rows"]
+__all__ = ["Scored", "compare_models", "score_rows", "timed_score_rows"]
 
 log = logging.getLogger(__name__)
 
 Scored = tuple["np.ndarray", "np.ndarray | None"]
-
-
-def interval_metrics(task: str) -> tuple[str, ...]:
-    """The metrics that get a bootstrap interval for a task."""
-    return {
-        "binary": ("roc_auc", "accuracy", "f1", "log_loss"),
-        "multiclass": ("accuracy",),
-        "regression": ("rmse", "mae"),
-    }[task]
 
 
 def score_rows(model: Any, frame: pd.DataFrame, config: ModelConfig) -> tuple[np.ndarray, Scored]:
@@ -100,7 +92,7 @@ def compare_models(
             log.error("the champion could not be scored on the holdout: %s", exc)
             evidence["champion_error"] = str(exc)
     if theirs is not None and len(labelled):
-        for metric in interval_metrics(config.target.task):
+        for metric in bootstrap_metrics(config.target.task):
             if metric in {"roc_auc", "log_loss"} and (mine[1] is None or theirs[1] is None):
                 continue
             started = time.perf_counter()
@@ -120,7 +112,7 @@ def compare_models(
             evidence["mcnemar"] = mcnemar(y, theirs[0], mine[0]).to_dict()
     if evaluation.slices.columns:
         # Slices are judged on the gate metric where it can be computed from arrays.
-        supported = interval_metrics(config.target.task)
+        supported = bootstrap_metrics(config.target.task)
         metric = config.gate.metric if config.gate.metric in supported else supported[0]
         if metric in {"roc_auc", "log_loss"} and mine[1] is None:
             metric = "accuracy"
@@ -132,7 +124,7 @@ def compare_models(
             mine,
             metric=metric,
             config=evaluation.slices,
-            higher_is_better=GREATER_IS_BETTER[metric],
+            higher_is_better=greater_is_better(metric),
         )
     if evaluation.fairness is not None and config.target.task == "binary":
         groups = labelled[evaluation.fairness.attribute]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import GREATER_IS_BETTER
 from retrainer.evaluation.rules import COMPARISON_RULES, RuleOutcome, evidence_rules
+from retrainer.metric_specs import greater_is_better
 
 if TYPE_CHECKING:
     from retrainer.config import GateConfig
@@ -73,7 +73,7 @@ def decide(
             fails.
     """
     metric = gate.metric
-    higher = GREATER_IS_BETTER[metric]
+    higher = greater_is_better(metric)
     mine = challenger.get(metric)
     theirs = champion.get(metric) if champion is not None else None
     rules: list[RuleOutcome] = []
@@ -108,7 +108,7 @@ def decide(
             )
     for name, floor in gate.floors.items():
         value = challenger.get(name)
-        up = GREATER_IS_BETTER[name]
+        up = greater_is_better(name)
         ok = value is not None and (value >= floor if up else value <= floor)
         rules.append(
             RuleOutcome(

@@ -10,24 +10,11 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig
 
 __all__ = [
-    "GREATER_IS_BETTER",
     "compute_metrics",
     "metrics_from_scores",
     "model_output",
     "predict_scores",
 ]
-
-GREATER_IS_BETTER = {
-    "roc_auc": True,
-    "accuracy": True,
-    "f1": True,
-    "precision": True,
-    "recall": True,
-    "log_loss": False,
-    "rmse": False,
-    "mae": False,
-    "r2": True,
-}
 
 
 def predict_scores(model: Any, frame: pd.DataFrame, config: ModelConfig) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import GREATER_IS_BETTER
+from retrainer.metric_specs import greater_is_better
 
 if TYPE_CHECKING:
     from retrainer.config import GateConfig
@@ -39,7 +39,7 @@ def _comparison(gate: GateConfig, evidence: dict[str, Any]) -> RuleOutcome:
     if interval is None:
         return RuleOutcome(rule.kind, False, f"no bootstrap interval for {metric}")
     # The interval is of challenger - champion; turn it into a gain (positive = better).
-    if GREATER_IS_BETTER[metric]:
+    if greater_is_better(metric):
         gain, lower = interval["difference"], interval["lower"]
     else:
         gain, lower = -interval["difference"], -interval["upper"]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import GREATER_IS_BETTER, compute_metrics
+from retrainer.evaluation.metrics import compute_metrics
+from retrainer.metric_specs import greater_is_better
 from retrainer.registry.aliases import (
     CHALLENGER,
     champion_version,
@@ -78,7 +79,7 @@ def shadow_verdict(results: list[dict[str, Any]], batches: int, metric: str) -> 
     """
     if len(results) < batches:
         return "running", f"{len(results)} of {batches} batches scored"
-    higher = GREATER_IS_BETTER[metric]
+    higher = greater_is_better(metric)
     gains = []
     for r in results[:batches]:
         mine, theirs = r["challenger"].get(metric), r["champion"].get(metric)

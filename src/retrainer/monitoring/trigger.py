@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from retrainer.metric_specs import greater_is_better
+
 if TYPE_CHECKING:
     from retrainer.config import TriggerConfig
 
@@ -42,7 +44,6 @@ __all__ = [
     "judge_batch",
 ]
 
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 # Retrains the policy itself starts; manual and scheduled ones do not use up its budget.
 AUTOMATIC_TRIGGERS = frozenset({"decay", "drift"})
 
@@ -151,7 +152,7 @@ class TriggerDecision:
 
 
 def _worse(metric: str, value: float, bound: float) -> bool:
-    return value > bound if metric in LOWER_IS_BETTER else value < bound
+    return value < bound if greater_is_better(metric) else value > bound
 
 
 def _fmt(value: float) -> str:
@@ -166,7 +167,7 @@ def _performance_breaches(
     max_drop: float | None,
     label: str,
 ) -> list[str]:
-    lower = metric in LOWER_IS_BETTER
+    lower = not greater_is_better(metric)
     out = []
     if floor is not None and _worse(metric, value, floor):
         word = "ceiling" if lower else "floor"

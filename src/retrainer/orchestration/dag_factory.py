@@ -7,7 +7,6 @@ MLflow and Great Expectations inside ``execute()``, so parsing stays fast.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,16 +48,11 @@ from retrainer.orchestration.trigger_operators import (
     EmitTriggerEventOperator,
 )
 
-__all__ = ["build_dags", "config_dir_for"]
+__all__ = ["build_dags"]
 
 log = logging.getLogger(__name__)
 
 START = datetime(2024, 1, 1)
-
-
-def config_dir_for(default: str | Path) -> Path:
-    """``$RETRAINER_CONFIG_DIR`` if set (production images), else the DAG file's default."""
-    return Path(os.environ.get("RETRAINER_CONFIG_DIR") or default).resolve()
 
 
 def _model_dag(config: ModelConfig, kind: str, *, retries: int = 1, **kwargs: Any) -> DAG:
@@ -302,9 +296,9 @@ def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
 
 def build_dags(default_config_dir: str | Path) -> dict[str, DAG]:
     """Return every DAG of every model file, keyed by dag id."""
-    from retrainer.settings import load_settings
+    from retrainer.settings import load_settings, resolve_config_dir
 
-    config_dir = config_dir_for(default_config_dir)
+    config_dir = resolve_config_dir(default_config_dir)
     default_approval = load_settings(config_dir).approval_mode  # YAML only: cheap at parse
     dags: dict[str, DAG] = {}
     for config in load_model_configs(config_dir / "models"):

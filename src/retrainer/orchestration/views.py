@@ -179,11 +179,10 @@ the last batches.</p>
 def create_app(default_config_dir: str | Path) -> FastAPI:
     """Build the app; the config folder is ``$RETRAINER_CONFIG_DIR`` or the default."""
     from retrainer.errors import ObjectNotFound
-    from retrainer.orchestration.dag_factory import config_dir_for
-    from retrainer.settings import load_settings
+    from retrainer.settings import load_settings, resolve_config_dir
     from retrainer.storage import open_storage
 
-    config_dir = config_dir_for(default_config_dir)
+    config_dir = resolve_config_dir(default_config_dir)
     app = FastAPI(title="retrainer", dependencies=[Depends(_require_dag_reader)])
 
     @app.get("/models", response_class=HTMLResponse)

@@ -1,0 +1,64 @@
+"""Typed model configuration: one YAML file per model in ``config/models/``.
+
+Every model is frozen and rejects unknown keys, so a typo in YAML is an error that names
+the file and the field path instead of a setting that is silently ignored. Import-light
+(pydantic and yaml only): the DAG files parse these files.
+
+Modules:
+    base        the frozen, extra-forbidding base model
+    data        data source, target, validation checks and their severities
+    training    estimator, training window, holdout
+    monitoring  drift, trigger policy, label-free performance estimate
+    evaluation  champion/challenger evaluation and the gate
+    promotion   shadow scoring and approval
+    model       ModelConfig: every section and the checks across sections
+    loading     load_model_config(s) with file-and-field errors
+"""
+
+from __future__ import annotations
+
+from retrainer.config.data import (
+    ColumnExpectation,
+    DataConfig,
+    SeverityRule,
+    TargetConfig,
+    ValidationConfig,
+)
+from retrainer.config.evaluation import (
+    ComparisonRule,
+    EvaluationConfig,
+    FairnessBounds,
+    FairnessConfig,
+    GateConfig,
+    SliceConfig,
+)
+from retrainer.config.loading import load_model_config, load_model_configs
+from retrainer.config.model import ModelConfig
+from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
+from retrainer.config.promotion import ApprovalConfig, ShadowConfig
+from retrainer.config.training import ModelSpec, TrainingConfig, WindowConfig
+
+__all__ = [
+    "ApprovalConfig",
+    "ColumnExpectation",
+    "ComparisonRule",
+    "DataConfig",
+    "DriftConfig",
+    "EvaluationConfig",
+    "FairnessBounds",
+    "FairnessConfig",
+    "GateConfig",
+    "ModelConfig",
+    "ModelSpec",
+    "MonitoringConfig",
+    "SeverityRule",
+    "ShadowConfig",
+    "SliceConfig",
+    "TargetConfig",
+    "TrainingConfig",
+    "TriggerConfig",
+    "ValidationConfig",
+    "WindowConfig",
+    "load_model_config",
+    "load_model_configs",
+]

@@ -1,0 +1,55 @@
+"""How a challenger is trained: the estimator, the training window, the holdout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from retrainer.config.base import Frozen
+
+__all__ = ["ModelSpec", "TrainingConfig", "WindowConfig"]
+
+
+class ModelSpec(Frozen):
+    """The estimator; preprocessing follows from the feature kinds."""
+
+    estimator: Literal[
+        "hist_gradient_boosting", "random_forest", "logistic_regression", "gradient_boosting"
+    ] = "hist_gradient_boosting"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class WindowConfig(Frozen):
+    """Which accepted batches a retrain learns from (see ``retrainer.training.window``).
+
+    sliding: the last ``batches``; expanding: every accepted batch; since_break: from the
+    first batch flagged (decay or drift) after the champion's training window, widened
+    back to ``training.min_rows``; with no flagged batch it falls back to sliding.
+    """
+
+    kind: Literal["sliding", "expanding", "since_break"] = "sliding"
+    batches: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="sliding: how many batches; since_break: the fallback size."
+    )
+
+
+class TrainingConfig(Frozen):
+    window: WindowConfig = Field(default_factory=WindowConfig)
+    window_batches: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Short form of window: {kind: sliding, batches: N} (kept for old files).",
+    )
+    holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
+    min_rows: Annotated[int, Field(ge=10)] = 200
+    random_state: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_shorthand(cls, data: Any) -> Any:
+        # Older files say ``window_batches: N``; it means a sliding window of N batches.
+        if isinstance(data, dict) and data.get("window_batches") is not None:
+            if data.get("window") is not None:
+                raise ValueError("give training.window or training.window_batches, not both")
+            data = {**data, "window": {"kind": "sliding", "batches": data["window_batches"]}}
+        return data
