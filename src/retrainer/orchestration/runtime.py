@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from retrainer.settings import Settings
     from retrainer.storage import LocalStorage, S3Storage
 
-__all__ = ["TaskRuntime", "run_context"]
+__all__ = ["TaskRuntime"]
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,3 @@ class TaskRuntime:
         config = load_model_config(settings.models_dir / f"{model}.yaml")
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         return cls(settings, config, storage, connect(settings))
-
-
-def run_context(context: Any) -> dict[str, str]:
-    """Airflow identifiers recorded on every run, version and ledger entry."""
-    dag_run = context["dag_run"]
-    actor = getattr(dag_run, "triggering_user_name", None) or "airflow"
-    return {
-        "airflow_dag_id": str(dag_run.dag_id),
-        "airflow_run_id": str(dag_run.run_id),
-        "actor": str(actor),
-    }
