@@ -13,7 +13,8 @@ a model version) so the message alone says what to fix.
     ├── RegistryError          the MLflow registry is not in the state an action needs
     │   ├── NoChampion         the model has no `champion` alias yet
     │   └── ApprovalError      an approval request is missing or has an unexpected answer
-    └── GateError              the champion/challenger gate could not decide (fails closed)
+    ├── GateError              the champion/challenger gate could not decide (fails closed)
+    └── NothingToDo            a step has no work this time (no batch, gate rejected, ...)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "GateError",
     "InputDataError",
     "NoChampion",
+    "NothingToDo",
     "ObjectNotFound",
     "RegistryError",
     "RetrainerError",
@@ -98,3 +100,7 @@ class ApprovalError(RegistryError):
 
 class GateError(RetrainerError):
     """The champion/challenger gate could not reach a decision."""
+
+
+class NothingToDo(RetrainerError):
+    """A step found no work this time: not a fault, the orchestrator skips the step."""

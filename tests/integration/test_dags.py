@@ -87,7 +87,7 @@ def test_first_batch_is_accepted_and_first_retrain_makes_a_champion(world) -> No
 
 
 def test_decayed_batch_emits_decay_and_retrain_records_its_trigger(world) -> None:  # type: ignore[no-untyped-def]
-    from retrainer.orchestration.retrain_operators import trigger_of
+    from retrainer.orchestration.context import trigger_of
 
     _land(world, "p7")
     run = world["dags"]["rainfall_monitor"].test(run_conf={"batch_id": "p7"})
@@ -133,7 +133,8 @@ def test_decayed_batch_emits_decay_and_retrain_records_its_trigger(world) -> Non
             "triggering_asset_events": {"retrainer://rainfall/decay": [_Event()]},
         }
     )
-    assert kind == "decay" and "< floor 0.65" in reason and carried == emitted
+    assert kind == "decay" and "< floor 0.65" in reason
+    assert carried is not None and carried.to_xcom() == emitted
 
     run = world["dags"]["rainfall_retrain"].test(run_conf={"reason": "decay in p7"})
     assert _states(run)["promote"] == "success"

@@ -11,6 +11,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from retrainer.errors import NothingToDo
 from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import decide
 from retrainer.evaluation.metrics import compute_metrics
@@ -44,8 +45,35 @@ class Evaluation:
     def promote(self) -> bool:
         return bool(self.decision["promote"])
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> Evaluation:
+        return cls(**{k: v for k, v in value.items() if k in cls.__dataclass_fields__})
+
+    def gated_version(self) -> str:
+        """The challenger the gate accepted.
+
+        Raises:
+            NothingToDo: the gate rejected it (nothing to approve, hold or promote).
+        """
+        if not self.promote:
+            raise NothingToDo(
+                f"challenger v{self.challenger_version} not promoted: {self.decision['reason']}"
+            )
+        return str(self.challenger_version)
+
+    def log_rules(self) -> None:
+        """Write the gate's rule-by-rule explanation to the log."""
+        for rule in self.decision["rules"]:
+            log.info(
+                "gate rule %s: %s (%s)",
+                rule["rule"],
+                "pass" if rule["passed"] else "FAIL",
+                rule["detail"],
+            )
+        log.info("gate decision for v%s: %s", self.challenger_version, self.decision["reason"])
 
 
 def load_model(model: str, version: str) -> Any:
@@ -149,7 +177,7 @@ def evaluate_challenger(
             actor=actor,
             context=context,
         )
-    return Evaluation(
+    evaluation = Evaluation(
         config.name,
         version,
         champion_v,
@@ -158,6 +186,8 @@ def evaluate_challenger(
         decision.to_dict(),
         run_id,
     )
+    evaluation.log_rules()
+    return evaluation
 
 
 def _evidence_metrics(evidence: dict[str, Any]) -> dict[str, float]:

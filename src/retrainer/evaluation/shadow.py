@@ -10,8 +10,10 @@ promotion is the usual compare-and-set against the champion it was evaluated aga
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from retrainer.errors import NothingToDo
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.metric_specs import greater_is_better
 from retrainer.registry.aliases import (
@@ -30,7 +32,9 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
 
-__all__ = ["hold_in_shadow", "score_shadow", "shadow_verdict"]
+__all__ = ["hold_in_shadow", "score_shadow", "score_shadow_batches", "shadow_verdict"]
+
+log = logging.getLogger(__name__)
 
 TAG = "retrainer.shadow"
 
@@ -158,3 +162,32 @@ def score_shadow(
         {"version": version, "reason": reason, "actor": actor, **(context or {})},
     )
     return {"version": version, "status": status, "reason": reason}
+
+
+def score_shadow_batches(
+    client: MlflowClient,
+    storage: Storage,
+    config: ModelConfig,
+    batch_ids: list[str],
+    *,
+    actor: str,
+    context: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Score the shadow challenger on each accepted batch until it is decided.
+
+    Raises:
+        NothingToDo: no challenger is held in shadow.
+    """
+    results = []
+    for batch_id in batch_ids:
+        frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")
+        result = score_shadow(
+            client, storage, config, batch_id, frame, actor=actor, context=context
+        )
+        if result is None:
+            raise NothingToDo("no challenger is held in shadow")
+        log.info("shadow %s on %s: %s", result["status"], batch_id, result.get("reason"))
+        results.append(result)
+        if result["status"] != "running":
+            break
+    return results

@@ -48,8 +48,8 @@ class BatchCheck:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def evidence(self) -> dict[str, Any]:
-        """The small, JSON-safe summary carried by the drift Asset event."""
+    def to_xcom(self) -> dict[str, Any]:
+        """The small, JSON-safe form the check task returns (the decide task reads it)."""
         return {
             "model": self.model,
             "batch_id": self.batch_id,
@@ -61,7 +61,17 @@ class BatchCheck:
             "realized": self.realized,
             "evidence": self.drift_evidence,
             "prediction_drift": self.prediction_drift,
+            "drift": self.drift,
+            "report_key": self.report_key,
+            "checked_at": self.checked_at,
         }
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> BatchCheck:
+        data = dict(value)
+        data["drift_evidence"] = data.pop("evidence", None) or []
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _realized(frame: Any, scores: dict[str, Any], config: ModelConfig) -> dict[str, float]:

@@ -81,7 +81,7 @@ class PerformanceRecord:
     def from_dict(cls, data: dict[str, Any]) -> PerformanceRecord:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
-    def summary(self) -> dict[str, Any]:
+    def to_xcom(self) -> dict[str, Any]:
         """Small and JSON-safe: what the Airflow task returns."""
         return {
             "batch_id": self.batch_id,
@@ -92,6 +92,10 @@ class PerformanceRecord:
             "estimated": self.estimated,
             "estimate_broken": self.estimate_broken,
         }
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any], *, model: str) -> PerformanceRecord:
+        return cls.from_dict({"model": model, **value})
 
     def explain(self) -> str:
         def fmt(values: dict[str, float]) -> str:

@@ -6,6 +6,6 @@ Domain code: no Airflow here. Delivery (Airflow's Slack-webhook and SMTP hooks) 
 
 from __future__ import annotations
 
-from retrainer.notify.messages import Alert, email_html, email_text, slack_payload
+from retrainer.notify.messages import Alert, AlertSink, email_html, email_text, slack_payload
 
-__all__ = ["Alert", "email_html", "email_text", "slack_payload"]
+__all__ = ["Alert", "AlertSink", "email_html", "email_text", "slack_payload"]

@@ -9,14 +9,27 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Alert", "email_html", "email_text", "slack_payload"]
+__all__ = ["Alert", "AlertSink", "email_html", "email_text", "slack_payload"]
 
 # Slack rejects a section text over 3000 characters and a header over 150.
 _SECTION_LIMIT = 2900
 _HEADER_LIMIT = 150
 _FIELDS_LIMIT = 10  # Slack allows at most 10 fields per section
+
+
+class AlertSink(Protocol):
+    """Where a domain step sends an alert; the orchestration layer delivers it.
+
+    Domain code never imports Airflow, so it cannot deliver through Airflow's hooks itself:
+    the caller injects this (``TaskRuntime.alert`` in a task, a recorder in a test).
+    The signature is ``send_alert``'s without the settings.
+    """
+
+    def __call__(
+        self, title: str, text: str, details: dict[str, Any] | None = None, *, event: str = "other"
+    ) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -6,88 +6,47 @@ ledger entry), so the promotion step and the history do not care which one was u
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import BaseOperator, BaseSensorOperator
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import BaseSensorOperator
 
-from retrainer.orchestration.runtime import TaskRuntime, run_context
+from retrainer.orchestration.base import ModelOperator, ModelTask, airflow_errors
+from retrainer.orchestration.context import airflow_ids, evaluation_from, run_kwargs
 
 __all__ = ["HITLApprovalOperator", "RequestApprovalOperator", "WaitForApprovalSensor"]
 
-log = logging.getLogger(__name__)
 
-
-def _gated_version(context: Any, evaluate_task_id: str) -> str:
-    """The challenger to approve; skip (nothing to ask) when the gate rejected it."""
-    evaluation = context["ti"].xcom_pull(task_ids=evaluate_task_id)
-    if not evaluation["decision"]["promote"]:
-        raise AirflowSkipException(
-            f"challenger v{evaluation['challenger_version']} was rejected by the gate: "
-            "no approval to ask for"
-        )
-    return str(evaluation["challenger_version"])
-
-
-def _ledger_context(context: Any) -> dict[str, str]:
-    ctx = run_context(context)
-    return {"airflow_dag_id": ctx["airflow_dag_id"], "airflow_run_id": ctx["airflow_run_id"]}
-
-
-class RequestApprovalOperator(BaseOperator):
+class RequestApprovalOperator(ModelOperator):
     """Set the challenger's version tag ``approval=pending`` for a person to answer in MLflow."""
 
     def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        evaluate_task_id: str,
-        mode: str,
-        timeout: timedelta,
-        **kwargs: Any,
+        self, *, evaluate_task_id: str, mode: str, timeout: timedelta, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.evaluate_task_id = evaluate_task_id
         self.mode = mode
         self.timeout = timeout
 
+    @airflow_errors()
     def execute(self, context: Any) -> dict[str, Any]:
-        from retrainer.registry.approval import request_approval
+        from retrainer.registry.steps import ask_for_approval
 
-        version = _gated_version(context, self.evaluate_task_id)
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        state = request_approval(
+        evaluation = evaluation_from(context, self.evaluate_task_id)
+        rt = self.open_runtime()
+        return ask_for_approval(
             rt.client,
             rt.storage,
-            self.model,
-            version,
+            rt.alert,
+            evaluation,
             mode=self.mode,
             timeout=self.timeout,
-            requested_by=run_context(context)["actor"],
-            context=_ledger_context(context),
+            **run_kwargs(context),
         )
-        from retrainer.orchestration.notifiers import send_alert
-
-        send_alert(
-            rt.settings,
-            f"{self.model}: v{version} waits for your approval",
-            f"In the MLflow UI set the version tag `approval` of {self.model} v{version} to "
-            f"`approved` or `rejected` (and `approved_by` to your name) before "
-            f"{state.expires_at} UTC; unanswered, the request expires.",
-            {"version": version, **state.to_dict()},
-            event="approval_request",
-        )
-        return {"version": version, **state.to_dict()}
 
 
-class WaitForApprovalSensor(BaseSensorOperator):
+class WaitForApprovalSensor(ModelTask, BaseSensorOperator):
     """Wait until a person sets ``approval`` on the challenger; expire unanswered requests.
 
     Run it with ``mode="reschedule"``: between pokes it holds no worker slot, so a request
@@ -95,57 +54,29 @@ class WaitForApprovalSensor(BaseSensorOperator):
     sensor's ``timeout`` is only a backstop), so it is recorded as ``approval=expired``.
     """
 
-    def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        evaluate_task_id: str,
-        four_eyes: bool = True,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, evaluate_task_id: str, four_eyes: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.evaluate_task_id = evaluate_task_id
         self.four_eyes = four_eyes
 
+    @airflow_errors()
     def poke(self, context: Any) -> bool:
-        from retrainer.registry.approval import check_approval
+        from retrainer.registry.steps import poll_approval
 
-        version = _gated_version(context, self.evaluate_task_id)
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        state = check_approval(
+        evaluation = evaluation_from(context, self.evaluate_task_id)
+        evaluation.gated_version()  # skip before opening anything when the gate rejected it
+        rt = self.open_runtime()
+        return poll_approval(
             rt.client,
             rt.storage,
-            self.model,
-            version,
+            rt.alert,
+            evaluation,
             four_eyes=self.four_eyes,
-            context=_ledger_context(context),
+            context=airflow_ids(context),
         )
-        if state is None:
-            log.info("v%s of %s: approval still pending", version, self.model)
-            return False
-        if state.status != "approved":
-            from retrainer.orchestration.notifiers import send_alert
-
-            message = (
-                f"v{version} not promoted: approval {state.status} "
-                f"({state.reason or 'by ' + str(state.by)})"
-            )
-            send_alert(
-                rt.settings,
-                f"{self.model}: {message}",
-                message,
-                state.to_dict(),
-                event="rejection",
-            )
-            raise AirflowSkipException(message)
-        log.info("v%s of %s approved by %s at %s", version, self.model, state.by, state.at)
-        return True
 
 
-class HITLApprovalOperator(ApprovalOperator):
+class HITLApprovalOperator(ModelTask, ApprovalOperator):
     """Airflow's HITL approval, with the answer (or its expiry) recorded in MLflow.
 
     Before asking, the challenger gets ``approval=pending`` like in the MLflow mode; after
@@ -154,66 +85,62 @@ class HITLApprovalOperator(ApprovalOperator):
     who triggered the run is recorded as a rejection and skips promotion.
     """
 
-    def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        evaluate_task_id: str,
-        four_eyes: bool = True,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, evaluate_task_id: str, four_eyes: bool = True, **kwargs: Any) -> None:
         super().__init__(defaults=self.REJECT, **kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.evaluate_task_id = evaluate_task_id
         self.four_eyes = four_eyes
 
+    @airflow_errors()
     def execute(self, context: Any) -> Any:
-        from retrainer.registry.approval import request_approval
+        from retrainer.registry.steps import ask_for_approval
 
-        version = _gated_version(context, self.evaluate_task_id)
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        request_approval(
+        evaluation = evaluation_from(context, self.evaluate_task_id)
+        rt = self.open_runtime()
+        ask_for_approval(
             rt.client,
             rt.storage,
-            self.model,
-            version,
+            None,  # Airflow's Required Actions page is the request: no alert
+            evaluation,
             mode="airflow",
             timeout=self.response_timeout or timedelta(days=365),
-            requested_by=run_context(context)["actor"],
-            context=_ledger_context(context),
+            **run_kwargs(context),
         )
         return super().execute(context)
 
+    @airflow_errors()
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from retrainer.registry.approval import record_answer
+        from retrainer.registry.steps import answer_approval
 
-        version = _gated_version(context, self.evaluate_task_id)
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        user = event.get("responded_by_user") or {}
-        by = user.get("name") or user.get("id") if isinstance(user, dict) else None
-        if "error" in event or event.get("timedout"):
-            answer, reason = "expired", "nobody answered in Airflow before the timeout"
-        else:
-            chosen = (event.get("chosen_options") or [self.REJECT])[0]
-            answer = "approved" if chosen == self.APPROVE else "rejected"
-            reason = f"{chosen} in Airflow"
-        state = record_answer(
+        evaluation = evaluation_from(context, self.evaluate_task_id)
+        rt = self.open_runtime()
+        state = answer_approval(
             rt.client,
             rt.storage,
-            self.model,
-            version,
-            answer=answer,
-            by=by,
+            evaluation,
+            **_answer_of(event, self.APPROVE, self.REJECT),
             four_eyes=self.four_eyes,
-            reason=reason,
-            context=_ledger_context(context),
+            context=airflow_ids(context),
         )
-        if "error" in event:
-            return super().execute_complete(context, event)  # raises the timeout error
-        if state.status != "approved":
-            # Turn the answer into Reject so ApprovalOperator skips the promotion.
-            event = {**event, "chosen_options": [self.REJECT]}
-            log.warning("v%s not approved: %s", version, state.reason or state.status)
-        return super().execute_complete(context, event)
+        # An error event makes ApprovalOperator raise the timeout error.
+        return super().execute_complete(context, self._as_recorded(event, state.status))
+
+    def _as_recorded(self, event: dict[str, Any], status: str) -> dict[str, Any]:
+        """Turn an answer not recorded as approved into Reject so promotion is skipped."""
+        if "error" in event or status == "approved":
+            return event
+        return {**event, "chosen_options": [self.REJECT]}
+
+
+def _answer_of(event: dict[str, Any], approve: str, reject: str) -> dict[str, Any]:
+    """(answer, by, reason) of a HITL trigger event: approved, rejected or expired."""
+    user = event.get("responded_by_user") or {}
+    by = user.get("name") or user.get("id") if isinstance(user, dict) else None
+    if "error" in event or event.get("timedout"):
+        return {
+            "answer": "expired",
+            "by": by,
+            "reason": "nobody answered in Airflow before the timeout",
+        }
+    chosen = (event.get("chosen_options") or [reject])[0]
+    answer = "approved" if chosen == approve else "rejected"
+    return {"answer": answer, "by": by, "reason": f"{chosen} in Airflow"}

@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
-from retrainer.orchestration.runtime import TaskRuntime, run_context
+from retrainer.orchestration.base import ModelOperator, airflow_errors
+from retrainer.orchestration.context import airflow_ids
 
 __all__ = ["ReconcileChampionOperator"]
 
-log = logging.getLogger(__name__)
 
-
-class ReconcileChampionOperator(BaseOperator):
+class ReconcileChampionOperator(ModelOperator):
     """Record in the ledger a ``champion`` move the ledger does not know (a hand edit)."""
 
-    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
-
+    @airflow_errors()
     def execute(self, context: Any) -> dict[str, Any] | None:
-        from retrainer.orchestration.notifiers import send_alert
-        from retrainer.registry.ledger import reconcile_champion
+        from retrainer.registry.steps import reconcile_ledger
 
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        ctx = run_context(context)
-        found = reconcile_champion(
-            rt.client,
-            rt.storage,
-            self.model,
-            context={
-                "airflow_dag_id": ctx["airflow_dag_id"],
-                "airflow_run_id": ctx["airflow_run_id"],
-            },
+        rt = self.open_runtime()
+        return reconcile_ledger(
+            rt.client, rt.storage, rt.alert, self.model, context=airflow_ids(context)
         )
-        if found is None:
-            log.info("the champion of %s is where the ledger says", self.model)
-            return None
-        send_alert(
-            rt.settings,
-            f"{self.model}: champion changed outside retrainer",
-            f"champion v{found['previous_version']} -> v{found['version']} (recorded in "
-            f"{found['key']})",
-            found,
-            event="champion_changed",
-        )
-        return found

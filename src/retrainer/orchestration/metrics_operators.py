@@ -10,60 +10,31 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowSkipException
-
-from retrainer.orchestration.monitor_operators import batch_ids_from
+from retrainer.orchestration.base import ModelOperator, airflow_errors
+from retrainer.orchestration.context import batch_ids_from
 
 __all__ = ["PublishMetricsOperator", "TaskDurationCallback"]
 
 log = logging.getLogger(__name__)
 
 
-class PublishMetricsOperator(BaseOperator):
+class PublishMetricsOperator(ModelOperator):
     """Push the metrics of this run's batches to the Pushgateway (skip when metrics are off)."""
 
     ui_color = "#fdf0e0"
 
-    def __init__(self, *, config_dir: str | Path, model: str, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
 
+    @airflow_errors()
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.notify.prometheus import gateway_of, push_batch_metrics, read_batch_records
-        from retrainer.settings import load_settings
-        from retrainer.storage import open_storage
+        from retrainer.monitoring.steps import publish_batch_metrics
 
-        settings = load_settings(self.config_dir)
-        gateway = gateway_of(settings)
-        if gateway is None:
-            raise AirflowSkipException("pushgateway_url is not set: metrics are off")
-        batch_ids = batch_ids_from(context)
-        if not batch_ids:
-            raise AirflowSkipException("no batch in this run: nothing to publish")
-        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
-        published = []
-        # In order: the group keeps the last push, so the newest batch ends up visible.
-        for batch_id in batch_ids:
-            records = read_batch_records(storage, self.model, batch_id)
-            push_batch_metrics(gateway, records)
-            summary = {
-                "batch_id": batch_id,
-                "validation": records.validation["status"],
-                "monitor": records.monitor is not None,
-                "performance": records.performance is not None,
-                "trigger": records.trigger is not None,
-            }
-            log.info(
-                "published metrics of %s batch %s to %s: %s", self.model, batch_id, gateway, summary
-            )
-            published.append(summary)
-        return published
+        published = publish_batch_metrics(self.load_settings(), self.model, batch_ids_from(context))
+        return [p.to_xcom() for p in published]
 
 
 def _duration(ti: Any) -> float | None:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
-from retrainer.orchestration.runtime import TaskRuntime, run_context
+from retrainer.orchestration.base import ModelOperator, airflow_errors
+from retrainer.orchestration.context import airflow_ids
 
 __all__ = ["AssessPerformanceOperator"]
 
-log = logging.getLogger(__name__)
 
-
-class AssessPerformanceOperator(BaseOperator):
+class AssessPerformanceOperator(ModelOperator):
     """Record the champion's realized and estimated performance per batch.
 
     Assesses the batches ``check_batch`` just scored, then every earlier batch whose
@@ -25,39 +20,25 @@ class AssessPerformanceOperator(BaseOperator):
 
     ui_color = "#eef3fb"
 
-    def __init__(
-        self, *, config_dir: str | Path, model: str, check_task_id: str, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, check_task_id: str, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "none_failed")
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.check_task_id = check_task_id
 
+    @airflow_errors()
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.monitoring import assess_batch, refresh_labelled
-        from retrainer.orchestration.notifiers import send_alert
+        from retrainer.monitoring.steps import assess_batches
 
-        checks = context["ti"].xcom_pull(task_ids=self.check_task_id) or []
+        checks = self.pull(context, self.check_task_id) or []
         batch_ids = [c["batch_id"] for c in checks if c.get("batch_id")]
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        ctx = {k: v for k, v in run_context(context).items() if k != "actor"}
-        records = [
-            assess_batch(rt.client, rt.storage, rt.settings, rt.config, b, context=ctx)
-            for b in batch_ids
-        ]
-        records += refresh_labelled(
-            rt.client, rt.storage, rt.settings, rt.config, skip=tuple(batch_ids), context=ctx
+        rt = self.open_runtime()
+        records = assess_batches(
+            rt.client,
+            rt.storage,
+            rt.settings,
+            rt.config,
+            batch_ids,
+            alert=rt.alert,
+            context=airflow_ids(context),
         )
-        for record in records:
-            log.info("%s", record.explain())
-            if record.estimate_broken:
-                send_alert(
-                    rt.settings,
-                    f"{self.model}: performance estimate broke on batch {record.batch_id}",
-                    record.explain()
-                    + f" (band {rt.config.monitoring.estimate_band}): the labels no longer"
-                    " follow the model's probabilities",
-                    record.to_dict(),
-                )
-        return [r.summary() for r in records]
+        return [record.to_xcom() for record in records]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from retrainer.settings import Settings
     from retrainer.storage import LocalStorage, S3Storage
 
-__all__ = ["TaskRuntime", "run_context"]
+__all__ = ["TaskRuntime"]
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,10 @@ class TaskRuntime:
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         return cls(settings, config, storage, connect(settings))
 
+    def alert(
+        self, title: str, text: str, details: dict[str, Any] | None = None, *, event: str = "other"
+    ) -> bool:
+        """Deliver an alert a domain step raised (the ``AlertSink`` domain functions take)."""
+        from retrainer.orchestration.notifiers import send_alert
 
-def run_context(context: Any) -> dict[str, str]:
-    """Airflow identifiers recorded on every run, version and ledger entry."""
-    dag_run = context["dag_run"]
-    actor = getattr(dag_run, "triggering_user_name", None) or "airflow"
-    return {
-        "airflow_dag_id": str(dag_run.dag_id),
-        "airflow_run_id": str(dag_run.run_id),
-        "actor": str(actor),
-    }
+        return send_alert(self.settings, title, text, details, event=event)

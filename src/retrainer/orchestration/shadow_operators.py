@@ -2,102 +2,57 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowSkipException
-
 from retrainer.orchestration.assets import model_asset
-from retrainer.orchestration.runtime import TaskRuntime, run_context
+from retrainer.orchestration.base import ModelOperator, airflow_errors
+from retrainer.orchestration.context import evaluation_from, run_kwargs
 
 __all__ = ["HoldInShadowOperator", "ScoreShadowOperator"]
 
-log = logging.getLogger(__name__)
 
-
-class HoldInShadowOperator(BaseOperator):
+class HoldInShadowOperator(ModelOperator):
     """Instead of promoting now, keep the gated challenger as ``challenger`` in shadow."""
 
-    def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        evaluate_task_id: str,
-        batches: int,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, evaluate_task_id: str, batches: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.evaluate_task_id = evaluate_task_id
         self.batches = batches
 
+    @airflow_errors()
     def execute(self, context: Any) -> dict[str, Any]:
-        evaluation = context["ti"].xcom_pull(task_ids=self.evaluate_task_id)
-        if not evaluation["decision"]["promote"]:
-            raise AirflowSkipException(
-                f"challenger v{evaluation['challenger_version']} rejected by the gate"
-            )
         from retrainer.evaluation.shadow import hold_in_shadow
 
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        ctx = run_context(context)
+        evaluation = evaluation_from(context, self.evaluate_task_id)
+        rt = self.open_runtime()
         return hold_in_shadow(
             rt.client,
             rt.storage,
             self.model,
-            str(evaluation["challenger_version"]),
-            champion=evaluation["champion_version"],
+            evaluation.gated_version(),
+            champion=evaluation.champion_version,
             batches=self.batches,
-            actor=ctx["actor"],
-            context={
-                "airflow_dag_id": ctx["airflow_dag_id"],
-                "airflow_run_id": ctx["airflow_run_id"],
-            },
+            **run_kwargs(context),
         )
 
 
-class ScoreShadowOperator(BaseOperator):
+class ScoreShadowOperator(ModelOperator):
     """Score a challenger held in shadow on the accepted batches; promote it when it wins."""
 
-    def __init__(
-        self, *, config_dir: str | Path, model: str, validate_task_id: str, **kwargs: Any
-    ) -> None:
-        super().__init__(outlets=[model_asset(model, "champion")], **kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
+    def __init__(self, *, model: str, validate_task_id: str, **kwargs: Any) -> None:
+        super().__init__(model=model, outlets=[model_asset(model, "champion")], **kwargs)
         self.validate_task_id = validate_task_id
 
+    @airflow_errors()
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.evaluation.shadow import score_shadow
+        from retrainer.evaluation.shadow import score_shadow_batches
+        from retrainer.monitoring.intake import Intake
 
-        batch_ids = context["ti"].xcom_pull(task_ids=self.validate_task_id) or []
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        ctx = run_context(context)
-        results = []
-        for batch_id in batch_ids:
-            frame = rt.storage.read_frame(f"batches/{self.model}/{batch_id}/data.parquet")
-            result = score_shadow(
-                rt.client,
-                rt.storage,
-                rt.config,
-                batch_id,
-                frame,
-                actor=ctx["actor"],
-                context={
-                    "airflow_dag_id": ctx["airflow_dag_id"],
-                    "airflow_run_id": ctx["airflow_run_id"],
-                },
-            )
-            if result is None:
-                raise AirflowSkipException("no challenger is held in shadow")
-            log.info("shadow %s on %s: %s", result["status"], batch_id, result.get("reason"))
-            results.append(result)
-            if result["status"] == "won":
-                context["outlet_events"][model_asset(self.model, "champion")].extra = result
-            if result["status"] != "running":
-                break
+        intake = Intake.from_xcom(self.pull(context, self.validate_task_id))
+        rt = self.open_runtime()
+        results = score_shadow_batches(
+            rt.client, rt.storage, rt.config, list(intake.accepted), **run_kwargs(context)
+        )
+        won = [r for r in results if r["status"] == "won"]
+        self.set_event_extra(context, "champion", won[-1] if won else None)
         return results

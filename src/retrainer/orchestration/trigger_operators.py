@@ -7,23 +7,15 @@ not ask for its event, is how "no retrain" emits nothing.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowSkipException
-
 from retrainer.orchestration.assets import model_asset
-from retrainer.orchestration.runtime import TaskRuntime
+from retrainer.orchestration.base import ModelOperator, airflow_errors
 
 __all__ = ["DecideTriggerOperator", "EmitTriggerEventOperator"]
 
-log = logging.getLogger(__name__)
 
-
-class DecideTriggerOperator(BaseOperator):
+class DecideTriggerOperator(ModelOperator):
     """Apply the model's trigger policy to each checked or newly labelled batch.
 
     Writes ``trigger.json`` per batch. Batches whose labels landed in this run (a run of
@@ -34,125 +26,41 @@ class DecideTriggerOperator(BaseOperator):
     ui_color = "#fdf3e1"
 
     def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        check_task_id: str,
-        assess_task_id: str | None = None,
-        **kwargs: Any,
+        self, *, check_task_id: str, assess_task_id: str | None = None, **kwargs: Any
     ) -> None:
         # none_failed: a labels-only run skips validate/check but still has batches to judge.
         kwargs.setdefault("trigger_rule", "none_failed")
         super().__init__(**kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
         self.check_task_id = check_task_id
         self.assess_task_id = assess_task_id
 
+    @airflow_errors()
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.monitoring.decide import decide_batch, trigger_key
+        from retrainer.monitoring.verdicts import decide_batches
 
-        ti = context["ti"]
-        checks: list[dict[str, Any]] = list(ti.xcom_pull(task_ids=self.check_task_id) or [])
-        assessed: Sequence[dict[str, Any]] = (
-            (ti.xcom_pull(task_ids=self.assess_task_id) or []) if self.assess_task_id else []
+        checks = self.pull(context, self.check_task_id) or []
+        assessed = (self.pull(context, self.assess_task_id) or []) if self.assess_task_id else []
+        rt = self.open_runtime()
+        verdicts = decide_batches(
+            rt.client, rt.storage, rt.config, checks, [a["batch_id"] for a in assessed]
         )
-        seen = {c["batch_id"] for c in checks}
-        checks += [{"batch_id": a["batch_id"]} for a in assessed if a["batch_id"] not in seen]
-        if not checks:
-            raise AirflowSkipException("no checked or newly labelled batch to judge")
-        rt = TaskRuntime.open(self.config_dir, self.model)
-        out = []
-        for check in checks:
-            decision = decide_batch(rt.client, rt.storage, rt.config, check["batch_id"])
-            # The explanation in the task log is what an operator reads first.
-            level = logging.WARNING if decision.decision != "none" else logging.INFO
-            log.log(level, "trigger decision: %s", decision.explain())
-            log.info(
-                "trigger record: %s",
-                rt.storage.uri(trigger_key(self.model, check["batch_id"])),
-            )
-            out.append(
-                decision.to_dict()
-                | {
-                    "report_uri": check.get("report_uri"),
-                    "drifted_features": check.get("drifted_features", []),
-                    "explanation": check.get("explanation"),
-                    "evidence": check.get("evidence", []),
-                    "prediction_drift": check.get("prediction_drift"),
-                }
-            )
-        return out
+        return [verdict.to_xcom() for verdict in verdicts]
 
 
-class EmitTriggerEventOperator(BaseOperator):
+class EmitTriggerEventOperator(ModelOperator):
     """Emit ``retrainer://<model>/<event>`` with the decision's evidence, or skip."""
 
-    def __init__(
-        self,
-        *,
-        config_dir: str | Path,
-        model: str,
-        event: str,
-        decide_task_id: str,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(outlets=[model_asset(model, event)], **kwargs)
-        self.config_dir = str(config_dir)
-        self.model = model
+    def __init__(self, *, model: str, event: str, decide_task_id: str, **kwargs: Any) -> None:
+        super().__init__(model=model, outlets=[model_asset(model, event)], **kwargs)
         self.event = event
         self.decide_task_id = decide_task_id
 
+    @airflow_errors()
     def execute(self, context: Any) -> dict[str, Any]:
-        decisions: Sequence[dict[str, Any]] = (
-            context["ti"].xcom_pull(task_ids=self.decide_task_id) or []
-        )
-        wanted = [d for d in decisions if d.get("event") == self.event]
-        if not wanted:
-            summary = "; ".join(
-                f"{d['batch_id']}: {d['decision']}"
-                + (f" ({d['suppressed_by']})" if d.get("suppressed_by") else "")
-                for d in decisions
-            )
-            raise AirflowSkipException(f"no {self.event} retrain requested ({summary or 'none'})")
-        from retrainer.orchestration.notifiers import send_alert
-        from retrainer.settings import load_settings
+        from retrainer.monitoring.events import emit_trigger_event
+        from retrainer.monitoring.verdicts import Verdict
 
-        latest = wanted[-1]
-        signals = latest["signals"]
-        extra = {
-            "model": self.model,
-            "event": self.event,
-            "batch_id": latest["batch_id"],
-            "batches": [d["batch_id"] for d in wanted],
-            "champion_version": latest.get("champion_version"),
-            "reasons": latest["reasons"],
-            # "explanation" is what the retrain run records as its reason.
-            "explanation": "; ".join(latest["reasons"]),
-            "drift": signals.get("drift"),
-            "drift_score": signals.get("drift_score"),
-            "realized": signals.get("realized", {}),
-            "estimated": signals.get("estimated", {}),
-            "baseline": signals.get("baseline", {}),
-            "drifted_features": latest.get("drifted_features", []),
-            "report_uri": latest.get("report_uri"),
-            # Which features, how much, why: the retrain run can show it without the lake.
-            "evidence": latest.get("evidence", []),
-            "prediction_drift": latest.get("prediction_drift"),
-        }
-        context["outlet_events"][model_asset(self.model, self.event)].extra = extra
-        log.warning(
-            "%s in %s batch %s: %s",
-            self.event,
-            self.model,
-            latest["batch_id"],
-            extra["explanation"],
-        )
-        send_alert(
-            load_settings(self.config_dir),
-            f"{self.model}: {self.event}, retrain requested",
-            extra["explanation"],
-            extra,
-        )
-        return extra
+        verdicts = [Verdict.from_xcom(v) for v in self.pull(context, self.decide_task_id) or []]
+        found = emit_trigger_event(self.alert_sink(), self.model, self.event, verdicts)
+        self.set_event_extra(context, self.event, found.to_xcom())
+        return found.to_xcom()

@@ -51,8 +51,12 @@ class TrainedModel:
     importances: dict[str, float]
     reused: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> TrainedModel:
+        return cls(**{k: v for k, v in value.items() if k in cls.__dataclass_fields__})
 
 
 def _existing_version(client: MlflowClient, model: str, airflow_run: str) -> Any:
