@@ -356,17 +356,15 @@ def drift(
             )
             against = str(reference)
         else:
-            import mlflow
-
-            from retrainer.training import ARTIFACTS
+            from retrainer.registry import connect
+            from retrainer.registry.artifacts import read_artifact
 
             run_id = _champion_run(settings, model)
             if run_id is None:
                 raise RetrainerError(f"{model!r} has no champion: give --reference FILE")
-            profile = Profile.from_dict(
-                mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
-            )
-            importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
+            client = connect(settings)
+            profile = Profile.from_dict(read_artifact(client, run_id, "profile"))
+            importances = read_artifact(client, run_id, "importance")
             against = f"champion (run {run_id})"
     except RetrainerError as exc:
         _fail(exc)

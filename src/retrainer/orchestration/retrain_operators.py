@@ -149,6 +149,7 @@ class TrainChallengerOperator(BaseOperator):
     ) -> None:
         """Retraining on exactly the batches the newest version used would add nothing."""
         from retrainer.config import WindowConfig
+        from retrainer.registry.tags import BATCHES, GATE_DECISION
         from retrainer.training import accepted_batches
         from retrainer.training.train import window_inputs
         from retrainer.training.window import choose_batches
@@ -173,9 +174,7 @@ class TrainChallengerOperator(BaseOperator):
         except Exception:
             return
         for mv in versions:
-            if mv.tags.get("retrainer.batches") == wanted and mv.tags.get(
-                "retrainer.gate.decision"
-            ):
+            if mv.tags.get(BATCHES) == wanted and mv.tags.get(GATE_DECISION):
                 raise AirflowSkipException(
                     f"version {mv.version} was already trained and judged on batches {wanted}; "
                     "set the force Param to train again"
