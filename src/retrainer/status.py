@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from retrainer.registry.aliases import champion_version
 from retrainer.registry.ledger import alias_events
+from retrainer.registry.tags import PREFIX, PROMOTED_AT, PROMOTED_BY, PROMOTION_REASON, TRIGGER
+from retrainer.registry.versions import champion_version
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -195,14 +196,12 @@ def _champion(client: MlflowClient, storage: Storage, model: str) -> ChampionInf
     last = moved[-1] if moved else {}
     return ChampionInfo(
         version=version,
-        since=last.get("time") or tags.get("retrainer.promoted_at"),
-        event=last.get("event") or ("promote" if "retrainer.promoted_at" in tags else None),
-        trigger=tags.get("retrainer.trigger"),
-        reason=last.get("reason") or tags.get("retrainer.promotion_reason"),
-        by=last.get("actor") or tags.get("retrainer.promoted_by"),
-        tags={
-            k.removeprefix("retrainer."): v for k, v in tags.items() if k.startswith("retrainer.")
-        },
+        since=last.get("time") or tags.get(PROMOTED_AT),
+        event=last.get("event") or ("promote" if PROMOTED_AT in tags else None),
+        trigger=tags.get(TRIGGER),
+        reason=last.get("reason") or tags.get(PROMOTION_REASON),
+        by=last.get("actor") or tags.get(PROMOTED_BY),
+        tags={k.removeprefix(PREFIX): v for k, v in tags.items() if k.startswith(PREFIX)},
     )
 
 

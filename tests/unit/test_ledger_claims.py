@@ -10,7 +10,7 @@ import pytest
 
 from retrainer.errors import RegistryError
 from retrainer.evaluation.report import render_html
-from retrainer.registry.aliases import claim_champion
+from retrainer.registry.claims import claim_champion
 from retrainer.registry.ledger import champion_at, record_event
 from retrainer.storage import LocalStorage
 

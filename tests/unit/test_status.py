@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from typer.testing import CliRunner
 
 from retrainer.config import load_model_config
@@ -25,7 +27,10 @@ class FakeRegistry:
 
     def get_model_version_by_alias(self, name: str, alias: str) -> Any:
         if self.version is None:
-            raise RuntimeError(f"RESOURCE_DOES_NOT_EXIST: alias {alias} of {name}")
+            # What a SQLite store and a tracking server raise for an unset alias.
+            raise MlflowException(
+                f"Registered model alias {alias} not found.", INVALID_PARAMETER_VALUE
+            )
         return SimpleNamespace(version=self.version, tags=self.tags, run_id="r1")
 
 

@@ -310,7 +310,9 @@ def drift(
             run_id = _champion_run(settings, model)
             if run_id is None:
                 raise RetrainerError(f"{model!r} has no champion: give --reference FILE")
-            profile, importances = champion_reference(run_id)
+            from retrainer.registry import connect
+
+            profile, importances = champion_reference(connect(settings), run_id)
             against = f"champion (run {run_id})"
         current = profile_input(file, profile, config.features, config.data.time_column)
     except RetrainerError as exc:

@@ -127,9 +127,11 @@ def _action(client: Any, known_versions: set[str]) -> tuple[str, set[str]]:
     if not new:
         return "retrain skipped", set(versions)
     mv = versions[new[-1]]
-    decision = mv.tags.get("retrainer.gate.decision", "?")
-    value = mv.tags.get("retrainer.gate.challenger_value", "")
-    against = mv.tags.get("retrainer.gate.champion_value", "")
+    from retrainer.registry.tags import GATE_CHALLENGER_VALUE, GATE_CHAMPION_VALUE, GATE_DECISION
+
+    decision = mv.tags.get(GATE_DECISION, "?")
+    value = mv.tags.get(GATE_CHALLENGER_VALUE, "")
+    against = mv.tags.get(GATE_CHAMPION_VALUE, "")
     detail = f"AUC {float(value):.2f}" if value not in ("", "None") else ""
     if against not in ("", "None"):
         detail += f" vs {float(against):.2f}"

@@ -15,6 +15,7 @@ from retrainer.errors import InputDataError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow import MlflowClient
 
     from retrainer.drift.profile import Profile
 
@@ -74,15 +75,10 @@ def profile_input(
         raise InputDataError(f"{path}: unreadable ({exc})") from exc
 
 
-def champion_reference(run_id: str) -> tuple[Profile, dict[str, Any]]:
+def champion_reference(client: MlflowClient, run_id: str) -> tuple[Profile, dict[str, Any]]:
     """The reference profile and feature importances the champion's training run logged."""
-    import mlflow
-
     from retrainer.drift.profile import Profile
-    from retrainer.training import ARTIFACTS
+    from retrainer.registry.artifacts import read_artifact
 
-    profile = Profile.from_dict(
-        mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
-    )
-    importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
-    return profile, importances
+    profile = Profile.from_dict(read_artifact(client, run_id, "profile"))
+    return profile, read_artifact(client, run_id, "importance")

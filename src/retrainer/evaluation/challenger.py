@@ -16,8 +16,24 @@ from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import decide
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.evaluation.report import render_html
-from retrainer.registry.aliases import champion_version, get_version, mark_rejected, set_tags
-from retrainer.registry.client import start_model_run
+from retrainer.registry.promotion import mark_rejected
+from retrainer.registry.runs import log_metrics, start_model_run
+from retrainer.registry.tags import (
+    CHALLENGER_VERSION,
+    CHAMPION_VERSION,
+    GATE_CHALLENGER_VALUE,
+    GATE_CHAMPION_VALUE,
+    GATE_CHAMPION_VERSION,
+    GATE_DECISION,
+    GATE_EVALUATION_RUN_ID,
+    GATE_METRIC,
+    GATE_REASON,
+    GATE_REPORT,
+    GATE_SAFETY,
+    HOLDOUT_KEY,
+    gate_rule,
+)
+from retrainer.registry.versions import champion_version, get_version, set_tags
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -94,12 +110,10 @@ def evaluate_challenger(
     context: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Evaluate ``version`` against the current champion on the challenger's holdout."""
-    import mlflow
-
     mv = get_version(client, config.name, version)
-    holdout_key = mv.tags.get("retrainer.holdout_key")
+    holdout_key = mv.tags.get(HOLDOUT_KEY)
     if not holdout_key:
-        raise ValueError(f"version {version} of {config.name!r} has no retrainer.holdout_key tag")
+        raise ValueError(f"version {version} of {config.name!r} has no {HOLDOUT_KEY} tag")
     holdout = storage.read_frame(holdout_key)
     challenger_model = load_model(config.name, version)
     challenger_metrics = compute_metrics(challenger_model, holdout, config)
@@ -139,33 +153,33 @@ def evaluate_challenger(
         config.name,
         run_name=f"evaluate-v{version}",
         kind="evaluation",
-        tags={"challenger_version": version, "champion_version": champion_v},
+        tags={CHALLENGER_VERSION: version, CHAMPION_VERSION: champion_v},
         context=context,
     ) as run:
-        mlflow.log_metrics({f"challenger_{k}": v for k, v in challenger_metrics.items()})
-        if champion_metrics:
-            mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items()})
-        mlflow.log_metrics(_evidence_metrics(evidence))
-        mlflow.log_dict(report, "evaluation/report.json")
-        mlflow.log_text(render_html(report), "evaluation/report.html")
         run_id = run.info.run_id
+        log_metrics(client, run_id, {f"challenger_{k}": v for k, v in challenger_metrics.items()})
+        if champion_metrics:
+            log_metrics(client, run_id, {f"champion_{k}": v for k, v in champion_metrics.items()})
+        log_metrics(client, run_id, _evidence_metrics(evidence))
+        client.log_dict(run_id, report, "evaluation/report.json")
+        client.log_text(run_id, render_html(report), "evaluation/report.html")
 
     tags: dict[str, Any] = {
-        "gate.decision": decision.decision,
-        "gate.reason": decision.reason,
-        "gate.metric": decision.metric,
-        "gate.challenger_value": decision.challenger_value,
-        "gate.champion_value": decision.champion_value,
-        "gate.champion_version": champion_v,
-        "gate.evaluation_run_id": run_id,
-        "gate.report": f"runs:/{run_id}/evaluation/report.html",
-        "gate.safety": "fail: " + ",".join(decision.safety_failures)
+        GATE_DECISION: decision.decision,
+        GATE_REASON: decision.reason,
+        GATE_METRIC: decision.metric,
+        GATE_CHALLENGER_VALUE: decision.challenger_value,
+        GATE_CHAMPION_VALUE: decision.champion_value,
+        GATE_CHAMPION_VERSION: champion_v,
+        GATE_EVALUATION_RUN_ID: run_id,
+        GATE_REPORT: f"runs:/{run_id}/evaluation/report.html",
+        GATE_SAFETY: "fail: " + ",".join(decision.safety_failures)
         if decision.safety_failures
         else "pass",
     }
     for rule in decision.rules:
         # One tag per rule, so the registry UI shows every outcome without opening the run.
-        tags[f"gate.rule.{rule.rule}"] = f"{'pass' if rule.passed else 'fail'}: {rule.detail}"
+        tags[gate_rule(rule.rule)] = f"{'pass' if rule.passed else 'fail'}: {rule.detail}"
     set_tags(client, config.name, version, tags)
     if not decision.promote:
         mark_rejected(

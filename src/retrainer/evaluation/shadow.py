@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 from retrainer.errors import NothingToDo
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.metric_specs import greater_is_better
-from retrainer.registry.aliases import (
+from retrainer.registry.ledger import record_event
+from retrainer.registry.promotion import promote
+from retrainer.registry.tags import (
     CHALLENGER,
+    SHADOW,
+    SHADOW_BATCHES,
+    SHADOW_CHAMPION_VERSION,
+    SHADOW_REASON,
+)
+from retrainer.registry.versions import (
+    challenger_version,
     champion_version,
     get_version,
-    promote,
     set_tags,
 )
-from retrainer.registry.ledger import record_event
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["hold_in_shadow", "score_shadow", "score_shadow_batches", "shadow_verdict"]
 
 log = logging.getLogger(__name__)
-
-TAG = "retrainer.shadow"
 
 
 def hold_in_shadow(
@@ -51,13 +56,13 @@ def hold_in_shadow(
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Hold a gated (and approved) challenger in shadow instead of promoting it now."""
-    if get_version(client, model, version).tags.get(TAG):
+    if get_version(client, model, version).tags.get(SHADOW):
         return {"version": version, "status": "already held"}  # a retried task
     set_tags(
         client,
         model,
         version,
-        {"shadow": "running", "shadow.batches": batches, "shadow.champion_version": champion},
+        {SHADOW: "running", SHADOW_BATCHES: batches, SHADOW_CHAMPION_VERSION: champion},
     )
     client.set_registered_model_alias(model, CHALLENGER, version)
     record_event(
@@ -112,18 +117,15 @@ def score_shadow(
     from retrainer.evaluation.challenger import load_model
 
     model = config.name
-    try:
-        held = client.get_model_version_by_alias(model, CHALLENGER)
-    except Exception:
-        return None
-    if held.tags.get(TAG) != "running":
+    held = challenger_version(client, model)
+    if held is None or held.tags.get(SHADOW) != "running":
         return None
     version = str(held.version)
-    expected = held.tags.get(f"{TAG}.champion_version") or None
-    batches = int(held.tags.get(f"{TAG}.batches", "1"))
+    expected = held.tags.get(SHADOW_CHAMPION_VERSION) or None
+    batches = int(held.tags.get(SHADOW_BATCHES, "1"))
     current = champion_version(client, model)
     if current is None or str(current.version) != expected:
-        set_tags(client, model, version, {"shadow": "stale"})
+        set_tags(client, model, version, {SHADOW: "stale"})
         return {"version": version, "status": "stale", "reason": "the champion changed"}
     prefix = f"shadow/{model}/v{version}/"
     key = f"{prefix}{batch_id}.json"
@@ -142,7 +144,7 @@ def score_shadow(
     status, reason = shadow_verdict(results, batches, config.gate.metric)
     if status == "running":
         return {"version": version, "status": status, "reason": reason}
-    set_tags(client, model, version, {"shadow": status, "shadow.reason": reason})
+    set_tags(client, model, version, {SHADOW: status, SHADOW_REASON: reason})
     if status == "won":
         change = promote(
             client,

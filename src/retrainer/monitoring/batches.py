@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from retrainer.errors import InputDataError, ObjectNotFound
 
 if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
 
@@ -95,17 +97,22 @@ def accept_batch(
     return meta
 
 
-def load_suite_spec(config: ModelConfig, champion_run_id: str | None) -> Any:
-    """The champion's suite if there is a champion, else the schema from config alone."""
+def load_suite_spec(
+    config: ModelConfig, champion_run_id: str | None, *, client: MlflowClient | None = None
+) -> Any:
+    """The champion's suite if there is a champion, else the schema from config alone.
+
+    ``client`` reads the suite; without one, a client of the store ``connect`` set.
+    """
     from retrainer.validation import SuiteSpec, apply_overrides, spec_from_config
 
     if champion_run_id is None:
         return spec_from_config(config)
     import mlflow
 
-    from retrainer.training.train import ARTIFACTS
+    from retrainer.registry.artifacts import read_artifact
 
     stored = SuiteSpec.from_dict(
-        mlflow.artifacts.load_dict(f"runs:/{champion_run_id}/{ARTIFACTS['suite']}")
+        read_artifact(client or mlflow.MlflowClient(), champion_run_id, "suite")
     )
     return apply_overrides(stored, config)

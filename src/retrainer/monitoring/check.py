@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import metrics_from_scores, model_output, predict_scores
 from retrainer.monitoring.prediction_log import write_prediction_log
-from retrainer.registry.aliases import champion_version
-from retrainer.registry.client import start_model_run
+from retrainer.registry.artifacts import read_artifact
+from retrainer.registry.runs import log_metrics, start_model_run
+from retrainer.registry.tags import BATCH_ID, CHAMPION_VERSION, DRIFT
+from retrainer.registry.versions import champion_version
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -95,8 +97,6 @@ def check_batch(
     context: dict[str, Any] | None = None,
 ) -> BatchCheck:
     """Score an accepted batch with the champion and compare it with the champion's reference."""
-    import mlflow
-
     from retrainer.drift import (
         DriftResult,
         Profile,
@@ -106,7 +106,6 @@ def check_batch(
         render_html,
     )
     from retrainer.evaluation.challenger import load_model
-    from retrainer.training.train import ARTIFACTS
 
     frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")
     now = datetime.now(UTC).isoformat()
@@ -128,12 +127,10 @@ def check_batch(
         storage.write_json(f"reports/{config.name}/{batch_id}/monitor.json", result.to_dict())
         return result
 
-    run_id = champion.run_id
+    run_id = str(champion.run_id)
     version = str(champion.version)
-    reference = Profile.from_dict(
-        mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['profile']}")
-    )
-    importances = mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['importance']}")
+    reference = Profile.from_dict(read_artifact(client, run_id, "profile"))
+    importances = read_artifact(client, run_id, "importance")
     model = load_model(config.name, version)  # once per batch
     scores = predict_scores(model, frame, config)
     current = profile_batch(frame, reference)
@@ -179,10 +176,12 @@ def check_batch(
         config.name,
         run_name=f"monitor-{batch_id}",
         kind="monitoring",
-        tags={"batch_id": batch_id, "champion_version": version, "drift": str(drift.drift).lower()},
+        tags={BATCH_ID: batch_id, CHAMPION_VERSION: version, DRIFT: str(drift.drift).lower()},
         context=context,
-    ):
-        mlflow.log_metrics(
+    ) as run:
+        log_metrics(
+            client,
+            run.info.run_id,
             {
                 "drift_score": drift.drift_score,
                 "drifted_features": len(result.drifted_features),
@@ -193,10 +192,10 @@ def check_batch(
                     if drift.prediction
                     else {}
                 ),
-            }
+            },
         )
-        mlflow.log_text(html, "drift/report.html")
-        mlflow.log_dict(drift.to_dict(), "drift/report.json")
+        client.log_text(run.info.run_id, html, "drift/report.html")
+        client.log_dict(run.info.run_id, drift.to_dict(), "drift/report.json")
     # The task log carries the report's location: the Airflow user's link to the plots.
     log.info(
         "batch %s of %s: %s; realized %s; drift report %s",

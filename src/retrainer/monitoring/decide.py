@@ -17,6 +17,8 @@ from retrainer.monitoring.trigger import (
     TriggerDecision,
     decide_trigger,
 )
+from retrainer.registry.errors import is_missing
+from retrainer.registry.tags import DATA_WINDOW, HOLDOUT_METRIC_PREFIX, TRIGGER
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -61,7 +63,7 @@ def baseline_metrics(client: MlflowClient, model: str, version: str | None) -> d
     tags = client.get_model_version(model, version).tags
     out: dict[str, float] = {}
     for key, value in tags.items():
-        name = key.removeprefix("retrainer.holdout_")
+        name = key.removeprefix(HOLDOUT_METRIC_PREFIX)
         if name == key or name in {"key", "rows"}:
             continue
         try:
@@ -138,7 +140,7 @@ def previous_signals(storage: Storage, model: str, batch_id: str) -> list[BatchS
 
 
 def _window_end(tags: dict[str, str]) -> datetime | None:
-    window = tags.get("retrainer.data_window", "")
+    window = tags.get(DATA_WINDOW, "")
     end = window.partition("..")[2]
     if not end or end == "None":
         return None
@@ -155,7 +157,7 @@ def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> li
     try:
         versions = client.search_model_versions(f"name = '{model}'")
     except Exception as exc:
-        if "RESOURCE_DOES_NOT_EXIST" in str(exc):
+        if is_missing(exc):
             return []
         raise
     records = []
@@ -163,7 +165,7 @@ def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> li
         at = _window_end(mv.tags) if clock == "data" else None
         if at is None:
             at = datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC)
-        records.append(RetrainRecord(str(mv.version), mv.tags.get("retrainer.trigger", "?"), at))
+        records.append(RetrainRecord(str(mv.version), mv.tags.get(TRIGGER, "?"), at))
     return sorted(records, key=lambda r: r.at)
 
 

@@ -165,21 +165,17 @@ def _version_evidence(
     """The calibrator and the holdout baseline that travel with a model version."""
     if version is None:
         return None, {}
-    import mlflow
+    from retrainer.registry.artifacts import read_artifact
 
-    from retrainer.training.train import ARTIFACTS
-
-    run_id = client.get_model_version(model, version).run_id
+    run_id = str(client.get_model_version(model, version).run_id)
     calibrator = None
     baseline: dict[str, float] = {}
     try:
-        calibrator = Calibrator.from_dict(
-            mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['calibrator']}")
-        )
+        calibrator = Calibrator.from_dict(read_artifact(client, run_id, "calibrator"))
     except Exception as exc:  # versions trained before the estimate existed have none
         log.info("%s v%s has no calibrator (%s): no label-free estimate", model, version, exc)
     try:
-        baseline = dict(mlflow.artifacts.load_dict(f"runs:/{run_id}/{ARTIFACTS['baseline']}"))
+        baseline = dict(read_artifact(client, run_id, "baseline"))
     except Exception:
         # Older versions: the holdout metrics logged on the training run are the baseline.
         metrics = client.get_run(str(run_id)).data.metrics
@@ -203,11 +199,12 @@ def _batch_ordinal(storage: Storage, model: str, batch_id: str) -> int:
 def _performance_run(client: MlflowClient, settings: Settings, model: str) -> str:
     """The id of the model's one monitoring run (``performance-<model>``), created once."""
     from retrainer.registry.client import ensure_experiment
+    from retrainer.registry.tags import RUN_KIND, RUN_MODEL
 
     experiment_id = ensure_experiment(client, model, settings.mlflow_artifact_root)
     found = client.search_runs(
         [experiment_id],
-        filter_string="tags.`retrainer.run_kind` = 'performance'",
+        filter_string=f"tags.`{RUN_KIND}` = 'performance'",
         order_by=["attributes.start_time ASC"],
         max_results=1,
     )
@@ -216,7 +213,7 @@ def _performance_run(client: MlflowClient, settings: Settings, model: str) -> st
     run = client.create_run(
         experiment_id,
         run_name=f"performance-{model}",
-        tags={"retrainer.run_kind": "performance", "retrainer.model": model},
+        tags={RUN_KIND: "performance", RUN_MODEL: model},
     )
     # Finished but open for metrics: it is a chart, not a job that could still be running.
     client.set_terminated(run.info.run_id)
@@ -227,6 +224,8 @@ def _log_to_mlflow(
     client: MlflowClient, settings: Settings, record: PerformanceRecord, step: int
 ) -> None:
     from mlflow.entities import Metric
+
+    from retrainer.registry.tags import batch_step
 
     now = int(time.time() * 1000)
     values = {
@@ -240,7 +239,7 @@ def _log_to_mlflow(
     }
     run_id = _performance_run(client, settings, record.model)
     client.log_batch(run_id, metrics=[Metric(k, v, now, step) for k, v in values.items()])
-    client.set_tag(run_id, f"retrainer.batch.{step}", record.batch_id)
+    client.set_tag(run_id, batch_step(step), record.batch_id)
 
 
 def _digest(storage: Storage, key: str) -> str | None:

@@ -16,8 +16,20 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import ApprovalError
-from retrainer.registry.aliases import CHALLENGER, get_version, set_tags
 from retrainer.registry.ledger import record_event
+from retrainer.registry.tags import (
+    APPROVAL,
+    APPROVAL_AT,
+    APPROVAL_BY,
+    APPROVAL_EXPIRES_AT,
+    APPROVAL_MODE,
+    APPROVAL_REASON,
+    APPROVAL_REQUESTED_AT,
+    APPROVAL_REQUESTED_BY,
+    APPROVED_BY,
+    CHALLENGER,
+)
+from retrainer.registry.versions import get_version, set_tags
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -25,7 +37,6 @@ if TYPE_CHECKING:
     from retrainer.storage import Storage
 
 __all__ = [
-    "APPROVAL_TAG",
     "ApprovalState",
     "approval_state",
     "check_approval",
@@ -33,8 +44,6 @@ __all__ = [
     "request_approval",
 ]
 
-APPROVAL_TAG = "approval"
-APPROVER_TAG = "approved_by"
 ANSWERS = ("approved", "rejected")
 # Identities that say nothing about a person (Airflow's default for scheduled runs, etc.).
 _ANONYMOUS = {"", "airflow", "retrainer", "unknown", "none"}
@@ -77,7 +86,7 @@ def request_approval(
     Idempotent: a retried task finds the request (or its answer) and changes nothing.
     """
     mv = get_version(client, model, version)
-    if mv.tags.get(APPROVAL_TAG):
+    if mv.tags.get(APPROVAL):
         return approval_state(client, model, version)
     now = _now()
     expires = now + timeout
@@ -86,14 +95,14 @@ def request_approval(
         model,
         version,
         {
-            "approval.mode": mode,
-            "approval.requested_at": now.isoformat(timespec="seconds"),
-            "approval.expires_at": expires.isoformat(timespec="seconds"),
-            "approval.requested_by": requested_by,
+            APPROVAL_MODE: mode,
+            APPROVAL_REQUESTED_AT: now.isoformat(timespec="seconds"),
+            APPROVAL_EXPIRES_AT: expires.isoformat(timespec="seconds"),
+            APPROVAL_REQUESTED_BY: requested_by,
         },
     )
     # The plain tag last: once a person can see "pending", everything else is in place.
-    client.set_model_version_tag(model, version, APPROVAL_TAG, "pending")
+    client.set_model_version_tag(model, version, APPROVAL, "pending")
     client.set_registered_model_alias(model, CHALLENGER, version)
     record_event(
         storage,
@@ -114,12 +123,12 @@ def approval_state(client: MlflowClient, model: str, version: str) -> ApprovalSt
     """Read the approval tags of a version as they are now."""
     tags = get_version(client, model, version).tags
     return ApprovalState(
-        status=tags.get(APPROVAL_TAG) or "none",
-        by=tags.get("retrainer.approval.by") or tags.get(APPROVER_TAG),
-        at=tags.get("retrainer.approval.at"),
-        requested_by=tags.get("retrainer.approval.requested_by"),
-        expires_at=tags.get("retrainer.approval.expires_at"),
-        reason=tags.get("retrainer.approval.reason", ""),
+        status=tags.get(APPROVAL) or "none",
+        by=tags.get(APPROVAL_BY) or tags.get(APPROVED_BY),
+        at=tags.get(APPROVAL_AT),
+        requested_by=tags.get(APPROVAL_REQUESTED_BY),
+        expires_at=tags.get(APPROVAL_EXPIRES_AT),
+        reason=tags.get(APPROVAL_REASON, ""),
     )
 
 
@@ -151,12 +160,12 @@ def record_answer(
         model,
         version,
         {
-            "approval.by": by or "unknown",
-            "approval.at": at,
-            "approval.reason": reason,
+            APPROVAL_BY: by or "unknown",
+            APPROVAL_AT: at,
+            APPROVAL_REASON: reason,
         },
     )
-    client.set_model_version_tag(model, version, APPROVAL_TAG, answer)
+    client.set_model_version_tag(model, version, APPROVAL, answer)
     record_event(
         storage,
         model,

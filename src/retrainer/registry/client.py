@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from retrainer.registry.errors import already_exists
 
 if TYPE_CHECKING:
-    from mlflow import ActiveRun, MlflowClient
+    from mlflow import MlflowClient
 
     from retrainer.settings import Settings
 
-__all__ = ["connect", "ensure_experiment", "start_model_run"]
+__all__ = ["connect", "ensure_experiment"]
 
 
 def connect(settings: Settings) -> MlflowClient:
-    """Point the mlflow module at the configured store and return a client for it."""
+    """Point the mlflow module at the configured store and return a client for it.
+
+    Domain code uses the client; the module-level URIs are still set because
+    ``models:/`` URIs (``mlflow.sklearn.load_model``, ``get_model_info``) and the one
+    active run of :func:`~retrainer.registry.runs.start_model_run` resolve through them.
+    """
     import os
 
     import mlflow
@@ -45,30 +52,11 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
         return str(
             client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
         )
-    except Exception:
+    except Exception as exc:
+        if not already_exists(exc):
+            raise
         # Another task created it between our look-up and create: use theirs.
         again = client.get_experiment_by_name(name)
         if again is None:
             raise
         return str(again.experiment_id)
-
-
-def start_model_run(
-    client: MlflowClient,
-    settings: Settings,
-    model: str,
-    *,
-    run_name: str,
-    kind: str,
-    tags: dict[str, Any] | None = None,
-    context: dict[str, Any] | None = None,
-) -> ActiveRun:
-    """Start a run in the model's experiment, tagged with its kind and the Airflow context."""
-    import mlflow
-
-    experiment_id = ensure_experiment(client, model, settings.mlflow_artifact_root)
-    mlflow.set_experiment(experiment_id=experiment_id)
-    all_tags = {"retrainer.run_kind": kind}
-    for key, value in {**(tags or {}), **(context or {})}.items():
-        all_tags[key if key.startswith("retrainer.") else f"retrainer.{key}"] = str(value)
-    return mlflow.start_run(run_name=run_name, tags=all_tags)

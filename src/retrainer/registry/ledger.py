@@ -14,6 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from retrainer.registry.tags import CHAMPION
+from retrainer.registry.versions import champion_version
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
@@ -75,8 +78,6 @@ def reconcile_champion(
 
     Returns the new entry, or None when the registry and the ledger agree.
     """
-    from retrainer.registry.aliases import champion_version
-
     current = champion_version(client, model)
     now_v = None if current is None else str(current.version)
     known = alias_events(storage, model)
@@ -92,7 +93,7 @@ def reconcile_champion(
         {
             "version": now_v,
             "previous_version": ledger_v,
-            "alias": "champion",
+            "alias": CHAMPION,
             "reason": "champion alias moved outside retrainer (e.g. by hand in the MLflow UI)"
             if now_v is not None
             else "champion alias removed outside retrainer",

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
     from retrainer.evaluation.challenger import Evaluation
     from retrainer.notify import AlertSink
-    from retrainer.registry.aliases import AliasChange
     from retrainer.registry.approval import ApprovalState
+    from retrainer.registry.promotion import AliasChange
     from retrainer.storage import Storage
 
 __all__ = [
@@ -70,8 +70,9 @@ def promote_challenger(
         NothingToDo: the gate rejected the challenger.
         RegistryError: it is not approved, or the champion moved since the evaluation.
     """
-    from retrainer.registry.aliases import champion_version, promote
     from retrainer.registry.approval import approval_state
+    from retrainer.registry.promotion import promote
+    from retrainer.registry.versions import champion_version
 
     model, version = evaluation.model, evaluation.gated_version()
     current = champion_version(client, model)
@@ -128,7 +129,7 @@ def roll_back_champion(
     Raises:
         RegistryError: the target is unfit or there is nothing to roll back to.
     """
-    from retrainer.registry.aliases import rollback
+    from retrainer.registry.rollback import rollback
 
     change = rollback(
         client,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from retrainer.training.pipeline import build_pipeline
-from retrainer.training.train import ARTIFACTS, TrainedModel, train_challenger
+from retrainer.training.train import TrainedModel, train_challenger
 from retrainer.training.window import TrainingWindow, accepted_batches, assemble_window
 
 __all__ = [
-    "ARTIFACTS",
     "TrainedModel",
     "TrainingWindow",
     "accepted_batches",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NothingToDo, ValidationFailed
+from retrainer.registry import tags
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -83,7 +84,7 @@ def skip_if_already_trained(
     except Exception:
         return
     for mv in versions:
-        if mv.tags.get("retrainer.batches") == wanted and mv.tags.get("retrainer.gate.decision"):
+        if mv.tags.get(tags.BATCHES) == wanted and mv.tags.get(tags.GATE_DECISION):
             raise NothingToDo(
                 f"version {mv.version} was already trained and judged on batches {wanted}; "
                 "set the force Param to train again"

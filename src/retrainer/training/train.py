@@ -12,8 +12,27 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
-from retrainer.registry.aliases import set_tags
-from retrainer.registry.client import start_model_run
+from retrainer.registry.artifacts import ARTIFACTS
+from retrainer.registry.errors import already_exists
+from retrainer.registry.runs import log_metrics, log_params, start_model_run
+from retrainer.registry.tags import (
+    AIRFLOW_RUN_ID,
+    BATCHES,
+    DATA_WINDOW,
+    HOLDOUT_KEY,
+    HOLDOUT_METRIC_PREFIX,
+    OWNER,
+    REASON,
+    REFERENCE_PROFILE,
+    RUN_ID,
+    TRIGGER,
+    TRIGGER_BATCH,
+    TRIGGER_EVIDENCE,
+    WINDOW_POLICY,
+    context_tags,
+    holdout_metric,
+)
+from retrainer.registry.versions import set_tags
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.window import TrainingWindow, assemble_window
 
@@ -25,19 +44,9 @@ if TYPE_CHECKING:
     from retrainer.settings import Settings
     from retrainer.storage import Storage
 
-__all__ = ["ARTIFACTS", "TrainedModel", "train_challenger", "window_inputs"]
+__all__ = ["TrainedModel", "train_challenger", "window_inputs"]
 
 log = logging.getLogger(__name__)
-
-# Where a training run keeps what travels with its model version.
-ARTIFACTS = {
-    "profile": "reference/profile.json",
-    "importance": "reference/importance.json",
-    "suite": "validation/suite.json",
-    # Label-free estimate (monitoring.estimate) and the baseline it is compared with.
-    "calibrator": "monitoring/calibrator.json",
-    "baseline": "monitoring/baseline.json",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ def _existing_version(client: MlflowClient, model: str, airflow_run: str) -> Any
     """A version this Airflow run already registered (a retried task must not add another)."""
     try:
         found = client.search_model_versions(
-            f"name = '{model}' and tags.`retrainer.airflow_run_id` = '{airflow_run}'"
+            f"name = '{model}' and tags.`{AIRFLOW_RUN_ID}` = '{airflow_run}'"
         )
     except Exception:
         return None
@@ -137,11 +146,11 @@ def _validated(
     import pandas as pd
 
     from retrainer.monitoring.batches import load_suite_spec
-    from retrainer.registry.aliases import champion_version
+    from retrainer.registry.versions import champion_version
     from retrainer.validation import check_training_set
 
     champion = champion_version(client, config.name)
-    spec = load_suite_spec(config, champion.run_id if champion else None)
+    spec = load_suite_spec(config, champion.run_id if champion else None, client=client)
     train = check_training_set(window.train, spec, config, name="training set")
     holdout = check_training_set(window.holdout, spec, config, name="holdout set")
     for checked, label in ((train, "training"), (holdout, "holdout")):
@@ -158,10 +167,10 @@ def window_inputs(
 ) -> tuple[list[str], list[str]]:
     """What a since_break window needs: the champion's training batches, the flagged ones."""
     from retrainer.monitoring.decide import flagged_batches
-    from retrainer.registry.aliases import champion_version
+    from retrainer.registry.versions import champion_version
 
     champion = champion_version(client, config.name)
-    batches = (champion.tags.get("retrainer.batches") or "") if champion is not None else ""
+    batches = (champion.tags.get(BATCHES) or "") if champion is not None else ""
     flagged = flagged_batches(storage, config.name) if batches else []
     return [b for b in batches.split(",") if b], flagged
 
@@ -174,8 +183,8 @@ def _evidence_tags(evidence: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     text = json.dumps(evidence, default=str, sort_keys=True)
     return {
-        "trigger_batch": evidence.get("batch_id", ""),
-        "trigger_evidence": text if len(text) <= 4000 else text[:3990] + "...",
+        TRIGGER_BATCH: evidence.get("batch_id", ""),
+        TRIGGER_EVIDENCE: text if len(text) <= 4000 else text[:3990] + "...",
     }
 
 
@@ -248,7 +257,7 @@ def train_challenger(
         config.name,
         run_name=f"train-{trigger}",
         kind="training",
-        tags={"trigger": trigger, "window_policy": chosen.policy},
+        tags={TRIGGER: trigger, WINDOW_POLICY: chosen.policy},
         context=context,
     ) as run:
         run_id = run.info.run_id
@@ -259,7 +268,9 @@ def train_challenger(
             storage.write_frame(f"{data_prefix}/rejected.parquet", rejected)
         holdout_key = f"{data_prefix}/holdout.parquet"
         holdout_uri = storage.write_frame(holdout_key, chosen.holdout)
-        mlflow.log_params(
+        log_params(
+            client,
+            run_id,
             {
                 "estimator": config.model.estimator,
                 **{f"model.{k}": v for k, v in config.model.params.items()},
@@ -270,9 +281,11 @@ def train_challenger(
                 "train_rows": len(chosen.train),
                 "validation.rejected_rows": len(rejected),
                 "holdout_rows": len(chosen.holdout),
-            }
+            },
         )
-        mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
+        log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})
+        # log_input and log_model record into the active run (the client has no like-for-like
+        # call for either): they are why training keeps the run context open.
         mlflow.log_input(
             mlflow.data.from_pandas(  # type: ignore[attr-defined]
                 chosen.train, source=train_uri, targets=target, name=f"{config.name}-train"
@@ -285,12 +298,13 @@ def train_challenger(
             ),
             context="holdout",
         )
-        mlflow.log_dict(profile.to_dict(), ARTIFACTS["profile"])
-        mlflow.log_dict(importances, ARTIFACTS["importance"])
-        mlflow.log_dict(suite.to_dict(), ARTIFACTS["suite"])
-        mlflow.log_dict({k: v for k, v in metrics.items() if k != "rows"}, ARTIFACTS["baseline"])
+        client.log_dict(run_id, profile.to_dict(), ARTIFACTS["profile"])
+        client.log_dict(run_id, importances, ARTIFACTS["importance"])
+        client.log_dict(run_id, suite.to_dict(), ARTIFACTS["suite"])
+        baseline = {k: v for k, v in metrics.items() if k != "rows"}
+        client.log_dict(run_id, baseline, ARTIFACTS["baseline"])
         if calibrator is not None:
-            mlflow.log_dict(calibrator, ARTIFACTS["calibrator"])
+            client.log_dict(run_id, calibrator, ARTIFACTS["calibrator"])
         example = chosen.train[config.features].head(5)
         info = mlflow.sklearn.log_model(
             pipeline,
@@ -302,10 +316,10 @@ def train_challenger(
         )
     try:
         client.create_registered_model(
-            config.name, description=config.description, tags={"retrainer.owner": config.owner}
+            config.name, description=config.description, tags={OWNER: config.owner}
         )
     except Exception as exc:
-        if "RESOURCE_ALREADY_EXISTS" not in str(exc) and "already exists" not in str(exc):
+        if not already_exists(exc):
             raise
     version = client.create_model_version(
         config.name,
@@ -321,17 +335,17 @@ def train_challenger(
         config.name,
         version,
         {
-            "trigger": trigger,
-            "reason": reason,
-            "data_window": f"{chosen.start}..{chosen.end}",
-            "batches": ",".join(chosen.batch_ids),
-            "window_policy": chosen.policy,
+            TRIGGER: trigger,
+            REASON: reason,
+            DATA_WINDOW: f"{chosen.start}..{chosen.end}",
+            BATCHES: ",".join(chosen.batch_ids),
+            WINDOW_POLICY: chosen.policy,
             **_evidence_tags(trigger_evidence),
-            "holdout_key": holdout_key,
-            "run_id": run_id,
-            "reference_profile": f"runs:/{run_id}/{ARTIFACTS['profile']}",
-            **{f"holdout_{k}": round(v, 6) for k, v in metrics.items()},
-            **context,
+            HOLDOUT_KEY: holdout_key,
+            RUN_ID: run_id,
+            REFERENCE_PROFILE: f"runs:/{run_id}/{ARTIFACTS['profile']}",
+            **{holdout_metric(k): round(v, 6) for k, v in metrics.items()},
+            **context_tags(context),
         },
     )
     log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
@@ -343,16 +357,16 @@ def train_challenger(
 def _from_tags(model: str, mv: Any) -> TrainedModel:
     tags = mv.tags
     metrics = {
-        k.removeprefix("retrainer.holdout_"): float(v)
+        k.removeprefix(HOLDOUT_METRIC_PREFIX): float(v)
         for k, v in tags.items()
-        if k.startswith("retrainer.holdout_") and k != "retrainer.holdout_key"
+        if k.startswith(HOLDOUT_METRIC_PREFIX) and k != HOLDOUT_KEY
     }
     return TrainedModel(
         model,
         str(mv.version),
-        tags.get("retrainer.run_id", mv.run_id),
-        tags.get("retrainer.holdout_key", ""),
-        {"batches": tags.get("retrainer.batches", "")},
+        tags.get(RUN_ID, mv.run_id),
+        tags.get(HOLDOUT_KEY, ""),
+        {"batches": tags.get(BATCHES, "")},
         metrics,
         {},
         reused=True,
