@@ -172,9 +172,8 @@ def validate(
     quarantined, 2 the file or config could not be read. Nothing is written.
     """
     from retrainer.config import load_model_config
-    from retrainer.monitoring import load_suite_spec
     from retrainer.tables import read_table
-    from retrainer.validation import decide, labels_spec, validate_frame
+    from retrainer.validation import decide, labels_spec, load_suite_spec, validate_frame
 
     try:
         settings = _settings(config_dir)
@@ -225,9 +224,9 @@ def land_labels(
     """
     from retrainer.config import load_model_config
     from retrainer.errors import ValidationFailed
-    from retrainer.monitoring import land_file, load_suite_spec
+    from retrainer.lake import land_file
     from retrainer.storage import open_storage
-    from retrainer.validation import validate_labels
+    from retrainer.validation import load_suite_spec, validate_labels
 
     batch = batch_id or file.stem
     try:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from retrainer.lake import keys
 from retrainer.registry.aliases import champion_version
 from retrainer.registry.ledger import alias_events
 
@@ -28,7 +29,7 @@ __all__ = ["BatchStatus", "ChampionInfo", "ModelStatus", "TriggerDecision", "mod
 log = logging.getLogger(__name__)
 
 # The per-batch records this module reads; any of them may be missing for a batch.
-RECORDS = ("monitor.json", "performance.json", "trigger.json")
+RECORDS = (keys.MONITOR, keys.PERFORMANCE, keys.TRIGGER)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _read_records(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{batch_id: {record name: payload}}`` for every batch with at least one record."""
     records: dict[str, dict[str, dict[str, Any]]] = {}
-    prefix = f"reports/{model}/"
+    prefix = keys.reports(model)
     for key in storage.list(prefix):
         batch_id, _, name = key.removeprefix(prefix).rpartition("/")
         if name not in RECORDS or not batch_id or "/" in batch_id:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import GREATER_IS_BETTER, compute_metrics
+from retrainer.lake import keys
 from retrainer.registry.aliases import (
     CHALLENGER,
     champion_version,
@@ -120,8 +121,8 @@ def score_shadow(
     if current is None or str(current.version) != expected:
         set_tags(client, model, version, {"shadow": "stale"})
         return {"version": version, "status": "stale", "reason": "the champion changed"}
-    prefix = f"shadow/{model}/v{version}/"
-    key = f"{prefix}{batch_id}.json"
+    prefix = keys.shadow(model, version)
+    key = keys.shadow_result(model, version, batch_id)
     labelled = frame.dropna(subset=[config.target.column])
     if not storage.exists(key) and len(labelled):
         storage.write_json(

@@ -62,10 +62,10 @@ class ValidateBatchOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[str]:
         from retrainer.errors import ObjectNotFound, ValidationFailed
-        from retrainer.monitoring import accept_batch, find_incoming, load_suite_spec
+        from retrainer.lake import accept_batch, find_incoming, keys
         from retrainer.notify import send_alert
         from retrainer.registry import champion_version
-        from retrainer.validation import validate_batch
+        from retrainer.validation import load_suite_spec, validate_batch
 
         batch_ids = batch_ids_from(context)
         if not batch_ids:
@@ -116,7 +116,7 @@ class ValidateBatchOperator(BaseOperator):
             for warning in outcome.warnings:
                 log.warning("batch %s check (warn only): %s", batch_id, warning)
             if outcome.status == "rows_quarantined":
-                docs.append(f"{outcome.quarantine_prefix}/data_docs.html")
+                docs.append(f"{outcome.quarantine_prefix}/{keys.DATA_DOCS}")
                 for code, count in outcome.reasons.items():
                     log.warning("batch %s: %d row(s) quarantined for %s", batch_id, count, code)
                 send_alert(
@@ -161,6 +161,7 @@ class CheckBatchOperator(BaseOperator):
         self.validate_task_id = validate_task_id
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
+        from retrainer.lake import keys
         from retrainer.monitoring import check_batch
 
         batch_ids = context["ti"].xcom_pull(task_ids=self.validate_task_id) or []
@@ -186,7 +187,7 @@ class CheckBatchOperator(BaseOperator):
             publish_links(
                 context,
                 drift_report=lake_url(
-                    rt.settings, f"reports/{self.model}/{last['batch_id']}/drift.html"
+                    rt.settings, keys.report(self.model, last["batch_id"], keys.DRIFT_HTML)
                 ),
                 model_version=model_version_url(rt.settings, self.model, last["champion_version"]),
             )

@@ -149,7 +149,7 @@ class TrainChallengerOperator(BaseOperator):
     ) -> None:
         """Retraining on exactly the batches the newest version used would add nothing."""
         from retrainer.config import WindowConfig
-        from retrainer.training import accepted_batches
+        from retrainer.lake import accepted_batches
         from retrainer.training.train import window_inputs
         from retrainer.training.window import choose_batches
 
@@ -167,7 +167,7 @@ class TrainChallengerOperator(BaseOperator):
             champion_batches=champion_batches,
             flagged=flagged,
         )
-        wanted = ",".join(m["batch_id"] for m in chosen)
+        wanted = ",".join(m.batch_id for m in chosen)
         try:
             versions = rt.client.search_model_versions(f"name = '{self.model}'")
         except Exception:

@@ -73,13 +73,14 @@ class ScoreShadowOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
         from retrainer.evaluation.shadow import score_shadow
+        from retrainer.lake import keys
 
         batch_ids = context["ti"].xcom_pull(task_ids=self.validate_task_id) or []
         rt = TaskRuntime.open(self.config_dir, self.model)
         ctx = run_context(context)
         results = []
         for batch_id in batch_ids:
-            frame = rt.storage.read_frame(f"batches/{self.model}/{batch_id}/data.parquet")
+            frame = rt.storage.read_frame(keys.batch_data(self.model, batch_id))
             result = score_shadow(
                 rt.client,
                 rt.storage,

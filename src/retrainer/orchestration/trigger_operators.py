@@ -51,7 +51,8 @@ class DecideTriggerOperator(BaseOperator):
         self.assess_task_id = assess_task_id
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from retrainer.monitoring.decide import decide_batch, trigger_key
+        from retrainer.lake import keys
+        from retrainer.monitoring.decide import decide_batch
 
         ti = context["ti"]
         checks: list[dict[str, Any]] = list(ti.xcom_pull(task_ids=self.check_task_id) or [])
@@ -71,7 +72,7 @@ class DecideTriggerOperator(BaseOperator):
             log.log(level, "trigger decision: %s", decision.explain())
             log.info(
                 "trigger record: %s",
-                rt.storage.uri(trigger_key(self.model, check["batch_id"])),
+                rt.storage.uri(keys.report(self.model, check["batch_id"], keys.TRIGGER)),
             )
             out.append(
                 decision.to_dict()

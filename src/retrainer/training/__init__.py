@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.train import ARTIFACTS, TrainedModel, train_challenger
-from retrainer.training.window import TrainingWindow, accepted_batches, assemble_window
+from retrainer.training.window import TrainingWindow, assemble_window
 
 __all__ = [
     "ARTIFACTS",
     "TrainedModel",
     "TrainingWindow",
-    "accepted_batches",
     "assemble_window",
     "build_pipeline",
     "train_challenger",
