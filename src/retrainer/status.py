@@ -131,16 +131,16 @@ def _read_records(
 def _when(parts: Mapping[str, Mapping[str, Any]]) -> str:
     """When a batch was last looked at: the sort key of the history."""
     return str(
-        parts.get("monitor.json", {}).get("checked_at")
-        or parts.get("performance.json", {}).get("updated_at")
-        or parts.get("trigger.json", {}).get("decided_at")
+        parts.get(keys.MONITOR, {}).get("checked_at")
+        or parts.get(keys.PERFORMANCE, {}).get("updated_at")
+        or parts.get(keys.TRIGGER, {}).get("decided_at")
         or ""
     )
 
 
 def _batch(batch_id: str, parts: Mapping[str, Mapping[str, Any]]) -> BatchStatus:
-    monitor = parts.get("monitor.json", {})
-    perf = parts.get("performance.json", {})
+    monitor = parts.get(keys.MONITOR, {})
+    perf = parts.get(keys.PERFORMANCE, {})
     checked = monitor.get("checked_at")
     # Without a champion the monitor records drift=False but compared nothing.
     compared = bool(monitor) and monitor.get("champion_version") is not None
@@ -228,9 +228,9 @@ def model_status(
     ordered = sorted(records.items(), key=lambda item: (_when(item[1]), item[0]))
     batches = tuple(_batch(batch_id, parts) for batch_id, parts in ordered[-last:])
     decisions = [
-        _decision(batch_id, parts["trigger.json"])
+        _decision(batch_id, parts[keys.TRIGGER])
         for batch_id, parts in ordered
-        if "trigger.json" in parts
+        if keys.TRIGGER in parts
     ]
     decisions.sort(key=lambda d: (d.decided_at or "", d.batch_id))
     return ModelStatus(
