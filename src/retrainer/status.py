@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from retrainer.lake import keys
 from retrainer.registry.ledger import alias_events
 from retrainer.registry.tags import PREFIX, PROMOTED_AT, PROMOTED_BY, PROMOTION_REASON, TRIGGER
 from retrainer.registry.versions import champion_version
@@ -29,7 +30,7 @@ __all__ = ["BatchStatus", "ChampionInfo", "ModelStatus", "TriggerDecision", "mod
 log = logging.getLogger(__name__)
 
 # The per-batch records this module reads; any of them may be missing for a batch.
-RECORDS = ("monitor.json", "performance.json", "trigger.json")
+RECORDS = (keys.MONITOR, keys.PERFORMANCE, keys.TRIGGER)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _read_records(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{batch_id: {record name: payload}}`` for every batch with at least one record."""
     records: dict[str, dict[str, dict[str, Any]]] = {}
-    prefix = f"reports/{model}/"
+    prefix = keys.reports(model)
     for key in storage.list(prefix):
         batch_id, _, name = key.removeprefix(prefix).rpartition("/")
         if name not in RECORDS or not batch_id or "/" in batch_id:
@@ -131,16 +132,16 @@ def _read_records(
 def _when(parts: Mapping[str, Mapping[str, Any]]) -> str:
     """When a batch was last looked at: the sort key of the history."""
     return str(
-        parts.get("monitor.json", {}).get("checked_at")
-        or parts.get("performance.json", {}).get("updated_at")
-        or parts.get("trigger.json", {}).get("decided_at")
+        parts.get(keys.MONITOR, {}).get("checked_at")
+        or parts.get(keys.PERFORMANCE, {}).get("updated_at")
+        or parts.get(keys.TRIGGER, {}).get("decided_at")
         or ""
     )
 
 
 def _batch(batch_id: str, parts: Mapping[str, Mapping[str, Any]]) -> BatchStatus:
-    monitor = parts.get("monitor.json", {})
-    perf = parts.get("performance.json", {})
+    monitor = parts.get(keys.MONITOR, {})
+    perf = parts.get(keys.PERFORMANCE, {})
     checked = monitor.get("checked_at")
     # Without a champion the monitor records drift=False but compared nothing.
     compared = bool(monitor) and monitor.get("champion_version") is not None
@@ -226,9 +227,9 @@ def model_status(
     ordered = sorted(records.items(), key=lambda item: (_when(item[1]), item[0]))
     batches = tuple(_batch(batch_id, parts) for batch_id, parts in ordered[-last:])
     decisions = [
-        _decision(batch_id, parts["trigger.json"])
+        _decision(batch_id, parts[keys.TRIGGER])
         for batch_id, parts in ordered
-        if "trigger.json" in parts
+        if keys.TRIGGER in parts
     ]
     decisions.sort(key=lambda d: (d.decided_at or "", d.batch_id))
     return ModelStatus(

@@ -55,8 +55,8 @@ def _accept(stack: Any, model: str, path: Path, batch_id: str) -> None:
     monitor's own path through the scheduler is tested in test_scheduler.py.
     """
     from retrainer.config import load_model_config
-    from retrainer.monitoring import accept_batch, land_file, load_suite_spec
-    from retrainer.validation import validate_batch
+    from retrainer.lake import accept_batch, land_file
+    from retrainer.validation import load_suite_spec, validate_batch
 
     config = load_model_config(stack.config_dir / "models" / f"{model}.yaml")
     key = land_file(stack.storage, model, path, batch_id)

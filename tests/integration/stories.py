@@ -65,9 +65,9 @@ class Stream:
         ``validate=False`` accepts it as it is (validation has its own tests; a long
         stream of known-good batches need not pay for it).
         """
-        from retrainer.monitoring import accept_batch, find_incoming, land_file, load_suite_spec
+        from retrainer.lake import accept_batch, find_incoming, land_file
         from retrainer.registry import champion_version
-        from retrainer.validation import validate_batch
+        from retrainer.validation import load_suite_spec, validate_batch
 
         if not validate:
             key = f"batches/{self.model}/{batch_id}/data.parquet"

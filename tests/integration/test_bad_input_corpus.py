@@ -33,7 +33,7 @@ def world(tmp_path_factory, airflow_db):  # type: ignore[no-untyped-def]
 
 
 def _world(root: Path) -> dict[str, Any]:
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
     from retrainer.orchestration.dag_factory import build_dags
     from retrainer.registry import champion_version, connect
     from retrainer.settings import load_settings
@@ -72,7 +72,7 @@ def _reason_found(case: BadInput, report: dict[str, Any], summary: str) -> bool:
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
 def test_monitor_dag_reaches_the_named_outcome(world, case: BadInput) -> None:  # type: ignore[no-untyped-def]
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
 
     storage = world["storage"]
     key = land_file(storage, "sensors", _write(world, case), case.batch_id)

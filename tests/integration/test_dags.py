@@ -42,7 +42,7 @@ def world(tmp_path_factory, airflow_db, rainfall_periods):  # type: ignore[no-un
 
 
 def _land(world, name: str) -> str:  # type: ignore[no-untyped-def]
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
 
     return land_file(world["storage"], "rainfall", world["data"] / f"{name}.parquet", name)
 

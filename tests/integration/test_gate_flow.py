@@ -69,7 +69,7 @@ def flow(tmp_path_factory, airflow_db, rainfall_periods, mlflow_server):  # type
 
 
 def _accept(flow, batch_id: str, frame) -> None:  # type: ignore[no-untyped-def]
-    from retrainer.monitoring.batches import accept_batch
+    from retrainer.lake import accept_batch
 
     key = f"batches/{MODEL}/{batch_id}/data.parquet"
     flow["storage"].write_frame(key, frame)
@@ -418,7 +418,7 @@ def test_fairness_regression_blocks_an_otherwise_better_model(
 
     from retrainer.config import load_model_config
     from retrainer.evaluation import evaluate_challenger
-    from retrainer.monitoring.batches import accept_batch
+    from retrainer.lake import accept_batch
     from retrainer.registry import connect, promote
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage

@@ -27,7 +27,7 @@ def test_blocked_batch_alerts_on_failure_and_is_counted_in_metrics(  # type: ign
     pushgateway: Pushgateway,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
     from retrainer.orchestration.dag_factory import build_dags
     from retrainer.settings import load_settings
     from retrainer.storage import open_storage

@@ -47,7 +47,7 @@ def world(tmp_path_factory, airflow_db):  # type: ignore[no-untyped-def]
 def _world(root: Path) -> dict[str, Any]:
     from retrainer.config import load_model_config
     from retrainer.datasets import load_seattle_weather
-    from retrainer.monitoring import accept_batch, land_file
+    from retrainer.lake import accept_batch, land_file
     from retrainer.orchestration.dag_factory import build_dags
     from retrainer.registry import connect
     from retrainer.settings import load_settings
@@ -123,7 +123,7 @@ def test_unlabelled_batches_get_an_estimate_only(world) -> None:  # type: ignore
     assert states["check_batch"] == "success" and states["assess_performance"] == "success"
     # 2014 through the domain functions (one DAG run is enough to prove the wiring).
     args = (world["client"], world["storage"], world["settings"], world["config"])
-    from retrainer.monitoring import accept_batch
+    from retrainer.lake import accept_batch
 
     frame = world["storage"].read_frame(f"incoming/{MODEL}/2014.parquet")
     world["storage"].write_frame(f"batches/{MODEL}/2014/data.parquet", frame)

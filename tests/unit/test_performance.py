@@ -13,8 +13,8 @@ from retrainer.config import ModelConfig
 from retrainer.errors import InputDataError
 from retrainer.monitoring import Calibrator, estimate_metrics, fit_calibrator, join_labels
 from retrainer.monitoring.estimate import expected_roc_auc
-from retrainer.monitoring.performance import realized_metrics
 from retrainer.monitoring.prediction_log import log_scores, write_prediction_log
+from retrainer.monitoring.realized import realized_metrics
 from retrainer.storage import LocalStorage
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ import pytest
 from retrainer.config import load_model_config
 from retrainer.errors import InputDataError
 from retrainer.evaluation import compute_metrics
-from retrainer.monitoring import accept_batch
+from retrainer.lake import accept_batch
 from retrainer.storage import LocalStorage
 from retrainer.training import assemble_window, build_pipeline
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from retrainer.config import ModelConfig, TriggerConfig, WindowConfig
+from retrainer.lake import BatchMeta
 from retrainer.monitoring.trigger import (
     BatchSignals,
     RetrainRecord,
@@ -209,8 +210,8 @@ def test_trigger_config_is_validated() -> None:
     assert ModelConfig.model_validate(base).trigger_metric == "roc_auc"  # the gate's
 
 
-def _metas(n: int, rows: int = 30) -> list[dict[str, Any]]:
-    return [{"batch_id": f"b{i}", "rows": rows, "labelled_rows": rows} for i in range(n)]
+def _metas(n: int, rows: int = 30) -> list[BatchMeta]:
+    return [BatchMeta(f"b{i}", rows=rows, labelled_rows=rows) for i in range(n)]
 
 
 def test_window_policies_pick_their_batches() -> None:
@@ -218,7 +219,7 @@ def test_window_policies_pick_their_batches() -> None:
     common = {"min_rows": 60, "holdout_fraction": 0.3}
 
     def ids(window: WindowConfig, **kw: Any) -> list[str]:
-        return [m["batch_id"] for m in choose_batches(metas, window, **common, **kw)[0]]
+        return [m.batch_id for m in choose_batches(metas, window, **common, **kw)[0]]
 
     assert ids(WindowConfig(kind="sliding", batches=3)) == ["b7", "b8", "b9"]
     assert len(ids(WindowConfig(kind="expanding"))) == 10
@@ -233,7 +234,7 @@ def test_window_policies_pick_their_batches() -> None:
     ]
     # Right after the break there is too little new data: widen back to min_rows.
     chosen, note = choose_batches(metas, since, **common, champion_batches=["b0"], flagged=["b9"])
-    assert [m["batch_id"] for m in chosen] == ["b7", "b8", "b9"]
+    assert [m.batch_id for m in chosen] == ["b7", "b8", "b9"]
     assert "widened back to b7" in note
     assert ids(since, champion_batches=["b0"], flagged=[]) == ["b6", "b7", "b8", "b9"]
 

@@ -100,7 +100,7 @@ def land(
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
     from retrainer.config import load_model_config
     from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
     from retrainer.storage import open_storage
 
     try:
@@ -155,9 +155,8 @@ def validate(
     quarantined, 2 the file or config could not be read. Nothing is written.
     """
     from retrainer.config import load_model_config
-    from retrainer.monitoring import load_suite_spec
     from retrainer.tables import read_table
-    from retrainer.validation import decide, labels_spec, validate_frame
+    from retrainer.validation import decide, labels_spec, load_suite_spec, validate_frame
 
     try:
         settings = _settings(config_dir)
@@ -208,9 +207,9 @@ def land_labels(
     """
     from retrainer.config import load_model_config
     from retrainer.errors import ValidationFailed
-    from retrainer.monitoring import land_file, load_suite_spec
+    from retrainer.lake import keys, land_file
     from retrainer.storage import open_storage
-    from retrainer.validation import validate_labels
+    from retrainer.validation import load_suite_spec, validate_labels
 
     batch = batch_id or file.stem
     try:
@@ -218,7 +217,7 @@ def land_labels(
         config = load_model_config(settings.models_dir / f"{model}.yaml")
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         spec = load_suite_spec(config, _champion_run(settings, model))
-        key = land_file(storage, model, file, batch, zone="labels")
+        key = land_file(storage, model, file, batch, zone=keys.LABELS_ZONE)
     except RetrainerError as exc:
         _fail(exc)
         return

@@ -17,6 +17,7 @@ from typing import Any
 
 from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
 from retrainer.dev.local_stack import LocalStack, airflow_env, free_port, stop_pidfiles
+from retrainer.lake import keys
 from retrainer.settings import Settings
 
 __all__ = ["DemoRow", "land_and_notify", "new_run", "run_demo", "wait_new_run"]
@@ -47,7 +48,7 @@ def land_and_notify(
     api: AirflowAPI | None, storage: Any, model: str, path: Path, batch_id: str
 ) -> str:
     """Land a file in the lake and tell Airflow with an ``incoming`` Asset event."""
-    from retrainer.monitoring import land_file
+    from retrainer.lake import land_file
 
     key = land_file(storage, model, path, batch_id)
     if api is not None:
@@ -105,10 +106,11 @@ def _land_bad_batch(
     monitor = wait_new_run(api, f"{MODEL}_monitor", known)
     if monitor["state"] != "failed":
         raise AirflowAPIError(f"the broken batch {bad_id} was not blocked ({monitor['state']})")
-    prefix = f"quarantine/{MODEL}/{bad_id}"
-    summary = storage.read_bytes(f"{prefix}/summary.txt").decode().strip().splitlines()[-1]
+    prefix = keys.quarantine(MODEL, bad_id)
+    summary = storage.read_bytes(f"{prefix}/{keys.SUMMARY}").decode().strip().splitlines()[-1]
     champion = champion_version(client, MODEL)
-    _say(f"    blocked: {summary}\n    Data Docs: {storage.uri(prefix + '/data_docs.html')}")
+    docs = storage.uri(f"{prefix}/{keys.DATA_DOCS}")
+    _say(f"    blocked: {summary}\n    Data Docs: {docs}")
     return DemoRow(
         -1,
         bad_id,
@@ -191,9 +193,9 @@ def run_demo(
                     f"monitor run for {batch_id} ended {monitor['state']}; "
                     f"see the Airflow UI or {home / 'airflow' / 'logs'}"
                 )
-            check = storage.read_json(f"reports/{MODEL}/{batch_id}/monitor.json")
+            check = storage.read_json(keys.report(MODEL, batch_id, keys.MONITOR))
             # The monitor's trigger policy, not the drift verdict, decides about retraining.
-            decided = storage.read_json(f"reports/{MODEL}/{batch_id}/trigger.json")
+            decided = storage.read_json(keys.report(MODEL, batch_id, keys.TRIGGER))
             if check["champion_version"] is None:
                 drift = "(no champion)"
             elif check["drift"]:
@@ -294,9 +296,11 @@ def _where_to_look(settings: Settings, seconds: float) -> str:
             "                   and the MLflow UI (http://127.0.0.1:5000) over this state;",
             "                   make down stops them",
             f"  lake             {settings.storage_root}",
-            f"  drift reports    {settings.storage_root}/reports/{MODEL}/<batch>/drift.html",
-            f"  trigger records  {settings.storage_root}/reports/{MODEL}/<batch>/trigger.json",
-            f"  quarantine       {settings.storage_root}/quarantine/{MODEL}/<batch>/"
+            f"  drift reports    {settings.storage_root}/"
+            + keys.report(MODEL, "<batch>", keys.DRIFT_HTML),
+            f"  trigger records  {settings.storage_root}/"
+            + keys.report(MODEL, "<batch>", keys.TRIGGER),
+            f"  quarantine       {settings.storage_root}/{keys.quarantine(MODEL, '<batch>')}/"
             "data_docs.html (GX Data Docs), summary.txt",
             f"  MLflow store     {settings.mlflow_tracking_uri}",
             f"  history          retrainer history {MODEL}",

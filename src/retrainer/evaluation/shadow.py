@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NothingToDo
 from retrainer.evaluation.metrics import compute_metrics
+from retrainer.lake import keys
 from retrainer.metric_specs import greater_is_better
 from retrainer.registry.ledger import record_event
 from retrainer.registry.promotion import promote
@@ -127,8 +128,8 @@ def score_shadow(
     if current is None or str(current.version) != expected:
         set_tags(client, model, version, {SHADOW: "stale"})
         return {"version": version, "status": "stale", "reason": "the champion changed"}
-    prefix = f"shadow/{model}/v{version}/"
-    key = f"{prefix}{batch_id}.json"
+    prefix = keys.shadow(model, version)
+    key = keys.shadow_result(model, version, batch_id)
     labelled = frame.dropna(subset=[config.target.column])
     if not storage.exists(key) and len(labelled):
         storage.write_json(
@@ -182,7 +183,7 @@ def score_shadow_batches(
     """
     results = []
     for batch_id in batch_ids:
-        frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")
+        frame = storage.read_frame(keys.batch_data(config.name, batch_id))
         result = score_shadow(
             client, storage, config, batch_id, frame, actor=actor, context=context
         )

@@ -7,11 +7,12 @@ batch; keys derive from the batch id, so a rerun overwrites the same objects.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import metrics_from_scores, model_output, predict_scores
+from retrainer.lake import MonitorRecord, keys, write_drift, write_monitor
 from retrainer.monitoring.prediction_log import write_prediction_log
 from retrainer.registry.artifacts import read_artifact
 from retrainer.registry.runs import log_metrics, start_model_run
@@ -31,24 +32,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class BatchCheck:
-    model: str
-    batch_id: str
-    champion_version: str | None
-    drift: bool
-    drift_score: float | None
-    drifted_features: list[str]
-    explanation: str
-    realized: dict[str, float]
-    report_key: str | None
-    report_uri: str | None
-    checked_at: str
-    # Per drifted feature: statistic, value, threshold, adjusted p, weight, reasons.
-    drift_evidence: list[dict[str, Any]] = field(default_factory=list)
-    prediction_drift: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+class BatchCheck(MonitorRecord):
+    """The check of one batch: the ``monitor.json`` record and the drift event it makes."""
 
     def to_xcom(self) -> dict[str, Any]:
         """The small, JSON-safe form the check task returns (the decide task reads it)."""
@@ -107,7 +92,7 @@ def check_batch(
     )
     from retrainer.evaluation.challenger import load_model
 
-    frame = storage.read_frame(f"batches/{config.name}/{batch_id}/data.parquet")
+    frame = storage.read_frame(keys.batch_data(config.name, batch_id))
     now = datetime.now(UTC).isoformat()
     champion = champion_version(client, config.name)
     if champion is None:
@@ -124,7 +109,7 @@ def check_batch(
             None,
             now,
         )
-        storage.write_json(f"reports/{config.name}/{batch_id}/monitor.json", result.to_dict())
+        write_monitor(storage, result)
         return result
 
     run_id = str(champion.run_id)
@@ -143,15 +128,14 @@ def check_batch(
     write_prediction_log(storage, config, batch_id, frame, scores, version)
     realized = _realized(frame, scores, config)
 
-    prefix = f"reports/{config.name}/{batch_id}"
-    storage.write_json(f"{prefix}/drift.json", drift.to_dict())
+    write_drift(storage, config.name, batch_id, drift)
     html = render_html(
         drift,
         reference,
         current,
         title=f"{config.name} batch {batch_id} vs champion v{version}",
     )
-    report_key = f"{prefix}/drift.html"
+    report_key = keys.report(config.name, batch_id, keys.DRIFT_HTML)
     report_uri = storage.write_bytes(report_key, html.encode("utf-8"))
     result = BatchCheck(
         config.name,
@@ -168,7 +152,7 @@ def check_batch(
         [f.summary() for f in drift.drifted_features],
         None if drift.prediction is None else drift.prediction.summary(),
     )
-    storage.write_json(f"{prefix}/monitor.json", result.to_dict())
+    write_monitor(storage, result)
 
     with start_model_run(
         client,

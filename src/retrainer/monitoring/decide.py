@@ -11,6 +11,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import ObjectNotFound
+from retrainer.lake import (
+    accepted_batches,
+    keys,
+    read_meta,
+    read_monitor,
+    read_performance,
+    read_trigger,
+    write_trigger,
+)
 from retrainer.monitoring.trigger import (
     BatchSignals,
     RetrainRecord,
@@ -33,18 +42,9 @@ __all__ = [
     "gather_signals",
     "previous_signals",
     "retrain_history",
-    "trigger_key",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def trigger_key(model: str, batch_id: str) -> str:
-    return f"reports/{model}/{batch_id}/trigger.json"
-
-
-def _read(storage: Storage, key: str) -> dict[str, Any] | None:
-    return storage.read_json(key) if storage.exists(key) else None
 
 
 def _floats(metrics: dict[str, Any] | None) -> dict[str, float]:
@@ -85,46 +85,45 @@ def gather_signals(
     Raises:
         ObjectNotFound: the batch was never checked (no ``monitor.json``).
     """
-    prefix = f"reports/{config.name}/{batch_id}"
-    monitor = _read(storage, f"{prefix}/monitor.json")
+    monitor = read_monitor(storage, config.name, batch_id)
     if monitor is None:
         raise ObjectNotFound(
-            f"batch {batch_id!r} of {config.name!r} has no {prefix}/monitor.json: "
+            f"batch {batch_id!r} of {config.name!r} has no "
+            f"{keys.report(config.name, batch_id, keys.MONITOR)}: "
             "check_batch must run before the trigger decision"
         )
-    performance = _read(storage, f"{prefix}/performance.json") or {}
-    meta = _read(storage, f"batches/{config.name}/{batch_id}/meta.json") or {}
-    version = performance.get("champion_version") or monitor.get("champion_version")
+    performance = read_performance(storage, config.name, batch_id)
+    meta = read_meta(storage, config.name, batch_id)
+    version = (performance and performance.champion_version) or monitor.champion_version
     # performance.json is the one source of performance once it exists: its empty
     # "realized" means "no labels joined yet", not "look elsewhere".
-    source = performance if performance else monitor
-    realized = _floats(source.get("realized"))
-    baseline = _floats(performance.get("baseline")) or baseline_metrics(
+    realized = _floats(performance.realized if performance else monitor.realized)
+    baseline = _floats(performance.baseline if performance else None) or baseline_metrics(
         client, config.name, version
     )
-    rows = int(performance.get("rows") or meta.get("rows") or 0)
-    labelled = performance.get("labelled_rows")
-    if labelled is None:
-        labelled = (monitor.get("realized") or {}).get("rows") or meta.get("labelled_rows") or 0
+    rows = int((performance and performance.rows) or (meta and meta.rows) or 0)
+    if performance is not None:
+        labelled = performance.labelled_rows
+    else:
+        inline = (monitor.realized or {}).get("rows")
+        labelled = int(inline or (meta.labelled_rows if meta else 0) or 0)
     return BatchSignals(
         batch_id=batch_id,
         champion_version=None if version is None else str(version),
         rows=rows,
         labelled_rows=int(labelled),
-        drift=bool(monitor.get("drift")),
-        drift_score=monitor.get("drift_score"),
+        drift=bool(monitor.drift),
+        drift_score=monitor.drift_score,
         realized=realized,
-        estimated=_floats(performance.get("estimated")),
+        estimated=_floats(performance.estimated if performance else None),
         baseline=baseline,
-        estimate_broken=bool(performance.get("estimate_broken", False)),
-        batch_time=meta.get("end"),
+        estimate_broken=bool(performance and performance.estimate_broken),
+        batch_time=meta.end if meta else None,
     )
 
 
 def _batch_order(storage: Storage, model: str) -> list[str]:
-    from retrainer.training.window import accepted_batches
-
-    return [m["batch_id"] for m in accepted_batches(storage, model)]
+    return [m.batch_id for m in accepted_batches(storage, model)]
 
 
 def previous_signals(storage: Storage, model: str, batch_id: str) -> list[BatchSignals]:
@@ -133,9 +132,9 @@ def previous_signals(storage: Storage, model: str, batch_id: str) -> list[BatchS
     earlier = order[: order.index(batch_id)] if batch_id in order else order
     out = []
     for other in earlier:
-        record = _read(storage, trigger_key(model, other))
+        record = read_trigger(storage, model, other)
         if record is not None:
-            out.append(BatchSignals.from_dict({"batch_id": other, **record["signals"]}))
+            out.append(BatchSignals.from_dict({"batch_id": other, **record.signals}))
     return out
 
 
@@ -173,9 +172,9 @@ def flagged_batches(storage: Storage, model: str) -> list[str]:
     """Batches whose decision found a breach (decay or drift), oldest first."""
     out = []
     for batch_id in _batch_order(storage, model):
-        record = _read(storage, trigger_key(model, batch_id))
+        record = read_trigger(storage, model, batch_id)
         # The policy's own view: drift it was told to ignore is no break.
-        breach = (record or {}).get("breach") or {}
+        breach = (record.breach if record is not None else None) or {}
         if breach.get("decay") or breach.get("drift"):
             out.append(batch_id)
     return out
@@ -200,6 +199,6 @@ def decide_batch(
         config.trigger_metric,
         now=now,
     )
-    storage.write_json(trigger_key(config.name, batch_id), decision.to_dict())
+    write_trigger(storage, decision)
     log.info("%s", decision.explain())
     return decision

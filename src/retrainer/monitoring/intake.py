@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NothingToDo, ObjectNotFound, ValidationFailed
+from retrainer.lake import keys
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -87,7 +88,7 @@ def _accepted(alert: AlertSink, model: str, batch_id: str, outcome: Any) -> str 
         log.warning("batch %s check (warn only): %s", batch_id, warning)
     docs = None
     if outcome.status == "rows_quarantined":
-        docs = f"{outcome.quarantine_prefix}/data_docs.html"
+        docs = f"{outcome.quarantine_prefix}/{keys.DATA_DOCS}"
         for code, count in outcome.reasons.items():
             log.warning("batch %s: %d row(s) quarantined for %s", batch_id, count, code)
         alert(
@@ -119,16 +120,16 @@ def validate_landed_batches(
     Raises:
         NothingToDo: no batch was given.
     """
-    from retrainer.monitoring.batches import accept_batch, find_incoming, load_suite_spec
+    from retrainer.lake import accept_batch, find_incoming
     from retrainer.registry import champion_version
-    from retrainer.validation import validate_batch
+    from retrainer.validation import load_suite_spec, validate_batch
 
     if not batch_ids:
         raise NothingToDo(
             "no batch to check: land one with `retrainer land` or give the batch_id Param"
         )
     champion = champion_version(client, config.name)
-    spec = load_suite_spec(config, champion.run_id if champion else None)
+    spec = load_suite_spec(config, champion.run_id if champion else None, client=client)
     accepted: list[str] = []
     blocked: dict[str, list[str]] = {}
     docs: list[str | None] = []

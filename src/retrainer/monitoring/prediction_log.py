@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import InputDataError
+from retrainer.lake import keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,16 +26,11 @@ __all__ = [
     "join_key",
     "join_labels",
     "log_scores",
-    "prediction_key",
     "write_prediction_log",
 ]
 
 PROBA_PREFIX = "proba_"
 ROW_COLUMN = "row"
-
-
-def prediction_key(model: str, batch_id: str) -> str:
-    return f"predictions/{model}/{batch_id}.parquet"
 
 
 def join_key(config: ModelConfig) -> str:
@@ -66,7 +62,7 @@ def write_prediction_log(
     log_frame["model_version"] = version
     log_frame["batch_id"] = batch_id
     log_frame["scored_at"] = datetime.now(UTC).isoformat()
-    key = prediction_key(config.name, batch_id)
+    key = keys.prediction_log(config.name, batch_id)
     storage.write_frame(key, log_frame)
     return key
 
@@ -140,8 +136,8 @@ def join_labels(
     is_time = key == config.data.time_column and key != ROW_COLUMN
     label_keys = _comparable(labels[key], is_time)
     log_keys = _comparable(log[key], is_time)
-    for keys, name in ((label_keys, source), (log_keys, "prediction log")):
-        repeated = keys[keys.duplicated() & keys.notna()]
+    for values, name in ((label_keys, source), (log_keys, "prediction log")):
+        repeated = values[values.duplicated() & values.notna()]
         if len(repeated):
             raise InputDataError(
                 f"{config.name}: {name} repeats join key {key!r} values "

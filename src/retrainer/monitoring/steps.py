@@ -63,7 +63,8 @@ def assess_batches(
     A record whose label-free estimate left its band is alerted: the labels no longer follow
     the model's probabilities, so the estimate cannot stand in for them.
     """
-    from retrainer.monitoring.performance import assess_batch, refresh_labelled
+    from retrainer.monitoring.performance import assess_batch
+    from retrainer.monitoring.refresh import refresh_labelled
 
     records = [
         assess_batch(client, storage, settings, config, b, context=context) for b in batch_ids

@@ -91,7 +91,8 @@ def decide_batches(
     Raises:
         NothingToDo: no batch was checked or labelled.
     """
-    from retrainer.monitoring.decide import decide_batch, trigger_key
+    from retrainer.lake import keys
+    from retrainer.monitoring.decide import decide_batch
 
     seen = {c["batch_id"] for c in checks}
     todo = list(checks) + [{"batch_id": b} for b in labelled if b not in seen]
@@ -103,6 +104,9 @@ def decide_batches(
         # The explanation in the task log is what an operator reads first.
         level = logging.WARNING if decision.decision != "none" else logging.INFO
         log.log(level, "trigger decision: %s", decision.explain())
-        log.info("trigger record: %s", storage.uri(trigger_key(config.name, check["batch_id"])))
+        log.info(
+            "trigger record: %s",
+            storage.uri(keys.report(config.name, check["batch_id"], keys.TRIGGER)),
+        )
         out.append(Verdict.from_xcom(decision.to_dict() | {k: check.get(k) for k in CHECK_FIELDS}))
     return out

@@ -25,6 +25,21 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from retrainer.lake import (
+    DriftRecord,
+    MonitorRecord,
+    PerformanceRecord,
+    TriggerRecord,
+    accepted_ids,
+    keys,
+    quarantined_ids,
+    read_drift,
+    read_meta,
+    read_monitor,
+    read_performance,
+    read_trigger,
+)
+
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
@@ -103,19 +118,11 @@ class BatchRecords:
     batch_id: str
     validation: dict[str, Any]
     validation_counts: dict[str, int]
-    monitor: dict[str, Any] | None = None
-    drift: dict[str, Any] | None = None
-    performance: dict[str, Any] | None = None
-    trigger: dict[str, Any] | None = None
+    monitor: MonitorRecord | None = None
+    drift: DriftRecord | None = None
+    performance: PerformanceRecord | None = None
+    trigger: TriggerRecord | None = None
     published_at: float = field(default_factory=time.time)
-
-
-def _read(storage: Storage, key: str) -> dict[str, Any] | None:
-    return storage.read_json(key) if storage.exists(key) else None
-
-
-def _batch_of(key: str, prefix: str) -> str:
-    return key[len(prefix) :].split("/", 1)[0]
 
 
 def validation_counts(storage: Storage, model: str) -> dict[str, int]:
@@ -124,22 +131,8 @@ def validation_counts(storage: Storage, model: str) -> dict[str, int]:
     Accepted batches have ``batches/<m>/<b>/meta.json``; blocked ones only a quarantine
     folder; partly quarantined ones both, with ``rows.parquet`` in the quarantine folder.
     """
-    accepted = {
-        _batch_of(k, f"batches/{model}/")
-        for k in storage.list(f"batches/{model}/")
-        if k.endswith("/meta.json")
-    }
-    quarantine_keys = storage.list(f"quarantine/{model}/")
-    quarantined = {
-        _batch_of(k, f"quarantine/{model}/")
-        for k in quarantine_keys
-        if k.endswith("/validation_result.json")
-    }
-    with_rows = {
-        _batch_of(k, f"quarantine/{model}/") for k in quarantine_keys if k.endswith("/rows.parquet")
-    }
-    # labels-<batch> folders hold rejected ground truth, not batches.
-    quarantined = {b for b in quarantined if not b.startswith("labels-")}
+    accepted = accepted_ids(storage, model)
+    quarantined, with_rows = quarantined_ids(storage, model)
     partly = accepted & with_rows
     return {
         "accepted": len(accepted - partly),
@@ -149,19 +142,20 @@ def validation_counts(storage: Storage, model: str) -> dict[str, int]:
 
 
 def _validation(storage: Storage, model: str, batch_id: str) -> dict[str, Any]:
-    meta = _read(storage, f"batches/{model}/{batch_id}/meta.json")
-    prefix = f"quarantine/{model}/{batch_id}"
-    result = _read(storage, f"{prefix}/validation_result.json")
+    meta = read_meta(storage, model, batch_id)
+    prefix = keys.quarantine(model, batch_id)
+    result_key = f"{prefix}/{keys.VALIDATION_RESULT}"
+    result = storage.read_json(result_key) if storage.exists(result_key) else None
     evidence = (result or {}).get("retrainer") or {}
     if meta is not None:
         quarantined = (
             int(evidence.get("quarantined_rows") or 0)
-            if storage.exists(f"{prefix}/rows.parquet")
+            if storage.exists(f"{prefix}/{keys.QUARANTINED_ROWS}")
             else 0
         )
         return {
             "status": "rows_quarantined" if quarantined else "accepted",
-            "rows": int(meta.get("rows", 0)) + quarantined,
+            "rows": meta.rows + quarantined,
             "quarantined_rows": quarantined,
         }
     # Blocked: the whole batch is in quarantine (or it was never landed, which the
@@ -172,23 +166,22 @@ def _validation(storage: Storage, model: str, batch_id: str) -> dict[str, Any]:
 
 def read_batch_records(storage: Storage, model: str, batch_id: str) -> BatchRecords:
     """Collect the per-batch records the monitor DAG wrote (any of them may be missing)."""
-    reports = f"reports/{model}/{batch_id}"
     return BatchRecords(
         model=model,
         batch_id=batch_id,
         validation=_validation(storage, model, batch_id),
         validation_counts=validation_counts(storage, model),
-        monitor=_read(storage, f"{reports}/monitor.json"),
-        drift=_read(storage, f"{reports}/drift.json"),
-        performance=_read(storage, f"{reports}/performance.json"),
-        trigger=_read(storage, f"{reports}/trigger.json"),
+        monitor=read_monitor(storage, model, batch_id),
+        drift=read_drift(storage, model, batch_id),
+        performance=read_performance(storage, model, batch_id),
+        trigger=read_trigger(storage, model, batch_id),
     )
 
 
 def _top_effect(records: BatchRecords) -> dict[str, Any] | None:
     """The feature with the largest statistic relative to its threshold."""
-    features = (records.drift or {}).get("features") or (records.monitor or {}).get(
-        "drift_evidence"
+    features = (records.drift and records.drift.features) or (
+        records.monitor and records.monitor.drift_evidence
     )
     best: tuple[float, dict[str, Any]] | None = None
     for item in features or []:
@@ -214,8 +207,8 @@ def batch_registry(records: BatchRecords) -> CollectorRegistry:
             gauges[name] = Gauge(name, help_text, ("model", *extra), registry=registry)
         gauges[name].labels(model=records.model, **{k: str(labels[k]) for k in extra}).set(value)
 
-    monitor = records.monitor or {}
-    champion = monitor.get("champion_version")
+    monitor = records.monitor or MonitorRecord(records.model, records.batch_id)
+    champion = monitor.champion_version
     gauge("retrainer_batch_info", 1, batch=records.batch_id, champion_version=champion or "none")
     gauge("retrainer_batch_published_timestamp_seconds", records.published_at)
     if champion is not None:
@@ -232,12 +225,12 @@ def batch_registry(records: BatchRecords) -> CollectorRegistry:
     gauge("retrainer_validation_rows", validation["rows"])
     gauge("retrainer_validation_quarantined_rows", validation["quarantined_rows"])
 
-    if monitor.get("drift_score") is not None:
-        drifted = monitor.get("drifted_features") or []
-        gauge("retrainer_drift_detected", float(bool(monitor.get("drift"))))
-        gauge("retrainer_drift_score", float(monitor["drift_score"]))
+    if monitor.drift_score is not None:
+        drifted = monitor.drifted_features or []
+        gauge("retrainer_drift_detected", float(bool(monitor.drift)))
+        gauge("retrainer_drift_score", float(monitor.drift_score))
         gauge("retrainer_drifted_features", len(drifted))
-        all_features = (records.drift or {}).get("features")
+        all_features = records.drift and records.drift.features
         if all_features:
             gauge("retrainer_drift_share", len(drifted) / len(all_features))
         top = _top_effect(records)
@@ -246,24 +239,24 @@ def batch_registry(records: BatchRecords) -> CollectorRegistry:
             gauge("retrainer_drift_top_effect", float(top["value"]), **labels)
             gauge("retrainer_drift_top_effect_ratio", top["ratio"], **labels)
 
-    performance = records.performance or {}
-    realized = performance.get("realized") or monitor.get("realized") or {}
+    performance = records.performance
+    realized = (performance and performance.realized) or monitor.realized or {}
     for kind, values in (
         ("realized", realized),
-        ("estimated", performance.get("estimated") or {}),
-        ("baseline", performance.get("baseline") or {}),
+        ("estimated", (performance and performance.estimated) or {}),
+        ("baseline", (performance and performance.baseline) or {}),
     ):
         for metric, value in values.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 gauge(f"retrainer_performance_{kind}", float(value), metric=metric)
-    if "estimate_broken" in performance:
-        gauge("retrainer_performance_estimate_broken", float(bool(performance["estimate_broken"])))
+    if performance is not None:
+        gauge("retrainer_performance_estimate_broken", float(bool(performance.estimate_broken)))
 
     if records.trigger is not None:
-        decision = records.trigger.get("decision")
+        decision = records.trigger.decision
         for choice in TRIGGER_DECISIONS:
             gauge("retrainer_trigger_decision", float(decision == choice), decision=choice)
-        event = records.trigger.get("event")
+        event = records.trigger.event
         for choice in ("decay", "drift"):
             gauge("retrainer_trigger_event", float(event == choice), event=choice)
     return registry

@@ -27,6 +27,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
+from retrainer.lake import keys
+
 if TYPE_CHECKING:
     from retrainer.status import ModelStatus
 
@@ -37,18 +39,20 @@ log = logging.getLogger(__name__)
 # The lake files a browser may fetch, by zone: reports and validation evidence only.
 SERVED = {
     "reports": {
-        "drift.html": "text/html",
-        "drift.json": "application/json",
-        "monitor.json": "application/json",
-        "performance.json": "application/json",
-        "trigger.json": "application/json",
+        keys.DRIFT_HTML: "text/html",
+        keys.DRIFT_JSON: "application/json",
+        keys.MONITOR: "application/json",
+        keys.PERFORMANCE: "application/json",
+        keys.TRIGGER: "application/json",
     },
     "quarantine": {
-        "data_docs.html": "text/html",
-        "summary.txt": "text/plain",
-        "validation_result.json": "application/json",
+        keys.DATA_DOCS: "text/html",
+        keys.SUMMARY: "text/plain",
+        keys.VALIDATION_RESULT: "application/json",
     },
 }
+# The folder of a batch in each zone; the plugin's URLs are the lake keys themselves.
+_FOLDERS = {"reports": keys.report_dir, "quarantine": keys.quarantine}
 
 
 async def _require_dag_reader(request: Request) -> None:
@@ -112,11 +116,12 @@ def _row(status: ModelStatus, mlflow_ui: str) -> str:
         css = "bad" if last_drift.drift else "good"
         score = "" if last_drift.drift_score is None else f" ({last_drift.drift_score:.2f})"
         features = ", ".join(last_drift.drifted_features[:3])
+        report = quote(keys.report(m, last_drift.batch_id, keys.DRIFT_HTML))
         drift_cell = (
             f'<span class="{css}">{verdict}{score}</span>'
             f'<div class="muted">batch {e(last_drift.batch_id)}'
             f"{' · ' + e(features) if features else ''} · "
-            f'<a target="_blank" href="reports/{q}/{quote(last_drift.batch_id)}/drift.html">'
+            f'<a target="_blank" href="{report}">'
             "report</a></div>"
         )
     perf = [b for b in status.batches if b.realized or b.estimated]
@@ -213,17 +218,17 @@ def create_app(default_config_dir: str | Path) -> FastAPI:
         if not (settings.models_dir / f"{model}.yaml").exists():
             raise HTTPException(404, f"no model {model!r} in {settings.models_dir}")
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
-        key = f"{zone}/{model}/{batch}/{name}"
+        key = f"{_FOLDERS[zone](model, batch)}/{name}"
         try:
             return Response(storage.read_bytes(key), media_type=media)
         except ObjectNotFound:
             raise HTTPException(404, f"{storage.uri(key)} does not exist") from None
 
-    @app.get("/reports/{model}/{batch}/{name}")
+    @app.get("/" + keys.report("{model}", "{batch}", "{name}"))
     def report(model: str, batch: str, name: str) -> Response:
         return serve("reports", model, batch, name)
 
-    @app.get("/quarantine/{model}/{batch}/{name}")
+    @app.get("/" + keys.quarantine("{model}", "{batch}") + "/{name}")
     def quarantined(model: str, batch: str, name: str) -> Response:
         return serve("quarantine", model, batch, name)
 

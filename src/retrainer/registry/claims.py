@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import RegistryError
+from retrainer.lake import keys
 from retrainer.registry.ledger import alias_events
 from retrainer.registry.versions import now_iso
 
@@ -36,7 +37,7 @@ def claim_champion(
         RegistryError: another version claimed this epoch first.
     """
     epoch = f"{current or 'none'}-{len(alias_events(storage, model))}"
-    key = f"locks/{model}/champion-{epoch}.json"
+    key = keys.champion_claim(model, epoch)
     claim = {
         "model": model,
         "version": str(version),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from retrainer.lake import keys
 from retrainer.registry.tags import CHAMPION
 from retrainer.registry.versions import champion_version
 
@@ -38,15 +39,15 @@ def record_event(storage: Storage, model: str, event: str, payload: dict[str, An
     """Write one ledger entry and return its key."""
     now = datetime.now(UTC)
     entry = {"model": model, "event": event, "time": now.isoformat(), **payload}
-    key = f"ledger/{model}/{now:%Y%m%dT%H%M%S%fZ}-{event}.json"
+    key = keys.ledger_entry(model, now, event)
     storage.write_json(key, entry)
     return key
 
 
 def read_ledger(storage: Storage, model: str) -> list[dict[str, Any]]:
     """Return every ledger entry of a model, oldest first."""
-    keys = sorted(k for k in storage.list(f"ledger/{model}/") if k.endswith(".json"))
-    return [storage.read_json(k) for k in keys]
+    entries = sorted(k for k in storage.list(keys.ledger(model)) if k.endswith(".json"))
+    return [storage.read_json(k) for k in entries]
 
 
 def alias_events(storage: Storage, model: str) -> list[dict[str, Any]]:

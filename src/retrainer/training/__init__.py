@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.train import TrainedModel, train_challenger
-from retrainer.training.window import TrainingWindow, accepted_batches, assemble_window
+from retrainer.training.window import TrainingWindow, assemble_window
 
 __all__ = [
     "TrainedModel",
     "TrainingWindow",
-    "accepted_batches",
     "assemble_window",
     "build_pipeline",
     "train_challenger",

@@ -61,8 +61,9 @@ def skip_if_already_trained(
         NothingToDo: a version was already trained and judged on the same batches.
     """
     from retrainer.config import WindowConfig
+    from retrainer.lake import accepted_batches
     from retrainer.training.train import window_inputs
-    from retrainer.training.window import accepted_batches, choose_batches
+    from retrainer.training.window import choose_batches
 
     metas = accepted_batches(storage, config.name)
     if not metas:
@@ -78,7 +79,7 @@ def skip_if_already_trained(
         champion_batches=champion_batches,
         flagged=flagged,
     )
-    wanted = ",".join(m["batch_id"] for m in chosen)
+    wanted = ",".join(m.batch_id for m in chosen)
     try:
         versions = client.search_model_versions(f"name = '{config.name}'")
     except Exception:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
+from retrainer.lake import keys
 from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.errors import already_exists
 from retrainer.registry.runs import log_metrics, log_params, start_model_run
@@ -145,9 +146,8 @@ def _validated(
     """
     import pandas as pd
 
-    from retrainer.monitoring.batches import load_suite_spec
     from retrainer.registry.versions import champion_version
-    from retrainer.validation import check_training_set
+    from retrainer.validation import check_training_set, load_suite_spec
 
     champion = champion_version(client, config.name)
     spec = load_suite_spec(config, champion.run_id if champion else None, client=client)
@@ -261,7 +261,7 @@ def train_challenger(
         context=context,
     ) as run:
         run_id = run.info.run_id
-        data_prefix = f"datasets/{config.name}/{run_id}"
+        data_prefix = keys.training_data(config.name, run_id)
         train_uri = storage.write_frame(f"{data_prefix}/train.parquet", chosen.train)
         if len(rejected):
             # Rows left out by validation stay next to the sets they were left out of.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import InputDataError
+from retrainer.lake import BatchMeta, accepted_batches, keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig, WindowConfig
     from retrainer.storage import Storage
 
-__all__ = ["TrainingWindow", "accepted_batches", "assemble_window", "choose_batches"]
+__all__ = ["TrainingWindow", "assemble_window", "choose_batches"]
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,15 @@ class TrainingWindow:
         }
 
 
-def accepted_batches(storage: Storage, model: str) -> list[dict[str, Any]]:
-    """Return the metadata of every accepted batch, oldest data first."""
-    metas = [
-        storage.read_json(key)
-        for key in storage.list(f"batches/{model}/")
-        if key.endswith("/meta.json")
-    ]
-    return sorted(metas, key=lambda m: (m.get("end") or "", m.get("accepted_at") or ""))
-
-
 def choose_batches(
-    metas: Sequence[dict[str, Any]],
+    metas: Sequence[BatchMeta],
     window: WindowConfig,
     *,
     min_rows: int,
     holdout_fraction: float,
     champion_batches: Sequence[str] = (),
     flagged: Sequence[str] = (),
-) -> tuple[list[dict[str, Any]], str]:
+) -> tuple[list[BatchMeta], str]:
     """Pick the batches of a training window; return them (oldest first) and a description.
 
     since_break starts at the first flagged batch after the champion's newest training
@@ -69,7 +60,7 @@ def choose_batches(
     if window.kind == "expanding":
         return list(metas), f"expanding: all {len(metas)} accepted batches"
     if window.kind == "since_break":
-        ids = [m["batch_id"] for m in metas]
+        ids = [m.batch_id for m in metas]
         seen = [ids.index(b) for b in champion_batches if b in ids]
         after = max(seen) + 1 if seen else 0
         breaks = [i for i in range(after, len(ids)) if ids[i] in set(flagged)]
@@ -78,8 +69,8 @@ def choose_batches(
 
             def train_rows(first: int) -> float:
                 chosen = metas[first:]
-                newest = chosen[-1].get("labelled_rows", chosen[-1].get("rows", 0))
-                older = sum(m.get("labelled_rows", m.get("rows", 0)) for m in chosen[:-1])
+                newest = chosen[-1].labelled_rows
+                older = sum(m.labelled_rows for m in chosen[:-1])
                 return older + newest * (1.0 - holdout_fraction)
 
             while start > 0 and train_rows(start) < min_rows:
@@ -118,13 +109,13 @@ def assemble_window(
 
     metas = accepted_batches(storage, config.name)
     if until_batch is not None:
-        ids = [m["batch_id"] for m in metas]
+        ids = [m.batch_id for m in metas]
         if until_batch not in ids:
             raise InputDataError(f"batch {until_batch!r} of {config.name!r} was never accepted")
         metas = metas[: ids.index(until_batch) + 1]
     if not metas:
         raise InputDataError(
-            f"no accepted batches for {config.name!r} under batches/{config.name}/: "
+            f"no accepted batches for {config.name!r} under {keys.batches(config.name)}: "
             "land data first (retrainer land)"
         )
     if window_batches:
@@ -137,7 +128,7 @@ def assemble_window(
         champion_batches=champion_batches,
         flagged=flagged,
     )
-    frames = [storage.read_frame(m["data_key"]) for m in chosen]
+    frames = [storage.read_frame(m.data_key) for m in chosen]
     time_col = config.data.time_column
     newest = frames[-1]
     if time_col and time_col in newest.columns:
@@ -149,7 +140,7 @@ def assemble_window(
     holdout = holdout.dropna(subset=[config.target.column]).reset_index(drop=True)
     if len(train) < config.training.min_rows:
         raise InputDataError(
-            f"training window {[m['batch_id'] for m in chosen]} of {config.name!r} has "
+            f"training window {[m.batch_id for m in chosen]} of {config.name!r} has "
             f"{len(train)} labelled rows, fewer than training.min_rows={config.training.min_rows}"
         )
     start = end = None
@@ -157,7 +148,7 @@ def assemble_window(
         start = str(pd.Timestamp(train[time_col].min()).date())
         end = str(pd.Timestamp(holdout[time_col].max()).date())
     return TrainingWindow(
-        batch_ids=tuple(m["batch_id"] for m in chosen),
+        batch_ids=tuple(m.batch_id for m in chosen),
         train=train,
         holdout=holdout,
         start=start,

@@ -11,6 +11,7 @@ from retrainer.validation.batch import (
     quarantine,
     validate_batch,
 )
+from retrainer.validation.champion import load_suite_spec
 from retrainer.validation.labels import labels_key, labels_spec, validate_labels
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
@@ -38,6 +39,7 @@ __all__ = [
     "decide",
     "labels_key",
     "labels_spec",
+    "load_suite_spec",
     "quarantine",
     "row_failures",
     "spec_from_config",

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from retrainer.errors import InputDataError, ValidationFailed
+from retrainer.lake import keys
 from retrainer.tables import read_table
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import (
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from retrainer.validation.suite import SuiteSpec
 
 __all__ = [
-    "DATA_DOCS",
     "REASONS_COLUMN",
     "BatchValidation",
     "Decision",
@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 REASONS_COLUMN = "_retrainer_reasons"
-DATA_DOCS = "data_docs.html"
 Status = Literal["accepted", "rows_quarantined", "blocked"]
 
 
@@ -86,7 +85,7 @@ def quarantine(
     prefix: str | None = None,
 ) -> str:
     """Write the evidence of a blocked batch; return the folder's key prefix."""
-    prefix = prefix or f"quarantine/{model}/{batch_id}"
+    prefix = prefix or keys.quarantine(model, batch_id)
     storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
     _write_evidence(storage, prefix, model, batch_id, source_key, result, summary, extra)
     return prefix
@@ -103,7 +102,7 @@ def _write_evidence(
     extra: dict[str, Any] | None,
 ) -> None:
     storage.write_json(
-        f"{prefix}/validation_result.json",
+        f"{prefix}/{keys.VALIDATION_RESULT}",
         {
             "model": model,
             "batch_id": batch_id,
@@ -113,10 +112,10 @@ def _write_evidence(
         },
     )
     text = summary or result.summary()
-    storage.write_bytes(f"{prefix}/summary.txt", (text + "\n").encode("utf-8"))
+    storage.write_bytes(f"{prefix}/{keys.SUMMARY}", (text + "\n").encode("utf-8"))
     html = render_data_docs(result, text)
     if html is not None:
-        storage.write_bytes(f"{prefix}/{DATA_DOCS}", html.encode("utf-8"))
+        storage.write_bytes(f"{prefix}/{keys.DATA_DOCS}", html.encode("utf-8"))
 
 
 def _block(
@@ -142,7 +141,7 @@ def _block(
         evidence=result.to_dict()
         | {
             "quarantine_prefix": prefix,
-            "data_docs_key": f"{prefix}/{DATA_DOCS}" if result.gx_object is not None else None,
+            "data_docs_key": f"{prefix}/{keys.DATA_DOCS}" if result.gx_object is not None else None,
         },
     )
 
@@ -265,8 +264,8 @@ def validate_batch(
     Raises:
         ValidationFailed: the batch was blocked (and quarantined whole); carries the evidence.
     """
-    key = accepted_key or f"batches/{config.name}/{batch_id}/data.parquet"
-    prefix = quarantine_prefix or f"quarantine/{config.name}/{batch_id}"
+    key = accepted_key or keys.batch_data(config.name, batch_id)
+    prefix = quarantine_prefix or keys.quarantine(config.name, batch_id)
     raw = storage.read_bytes(source_key)
     name = PurePosixPath(source_key).name
     try:
@@ -291,7 +290,7 @@ def validate_batch(
     selected = decision.selected
     bad = frame[selected].copy()
     bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
-    storage.write_frame(f"{prefix}/rows.parquet", bad)
+    storage.write_frame(f"{prefix}/{keys.QUARANTINED_ROWS}", bad)
     lines = [f"{batch_id}: {n_bad:,} of {n:,} rows quarantined, {n - n_bad:,} accepted"]
     lines += [f"  - {code}: {count:,} row(s)" for code, count in decision.counts.items()]
     lines += [f"  warning: {w}" for w in decision.warnings]

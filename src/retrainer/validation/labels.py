@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from retrainer.errors import ConfigError
+from retrainer.lake import keys
 from retrainer.validation.batch import BatchValidation, validate_batch
 
 if TYPE_CHECKING:
@@ -71,6 +72,6 @@ def validate_labels(
         source_key,
         labels_spec(spec, config),
         require_target=True,
-        accepted_key=f"labels/{config.name}/{batch_id}.parquet",
-        quarantine_prefix=f"quarantine/{config.name}/labels-{batch_id}",
+        accepted_key=keys.labels_file(config.name, batch_id),
+        quarantine_prefix=keys.labels_quarantine(config.name, batch_id),
     )

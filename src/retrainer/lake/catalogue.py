@@ -1,0 +1,157 @@
+"""The batch catalogue: land a file, find it, accept a batch, list batches by outcome.
+
+A batch lands in ``incoming/`` and is validated; accepted rows go to ``batches/`` with a
+:class:`~retrainer.lake.records.BatchMeta` record, rejected ones to ``quarantine/``. The
+catalogue answers "which batches are there" from key listings and those records.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from retrainer.errors import InputDataError, ObjectNotFound
+from retrainer.lake import keys
+from retrainer.lake.records import BatchMeta, write_meta
+
+if TYPE_CHECKING:
+    from retrainer.config import ModelConfig
+    from retrainer.storage import Storage
+
+__all__ = [
+    "BATCH_ID",
+    "accept_batch",
+    "accepted_batches",
+    "accepted_ids",
+    "find_incoming",
+    "labelled_ids",
+    "land_file",
+    "quarantined_ids",
+]
+
+BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$")
+
+
+def _check_batch_id(batch_id: str) -> str:
+    if not BATCH_ID.match(batch_id):
+        raise InputDataError(
+            f"batch id {batch_id!r} is not valid: use letters, digits, '.', '_', '-', '=' "
+            "(it becomes part of lake keys)"
+        )
+    return batch_id
+
+
+def land_file(
+    storage: Storage,
+    model: str,
+    path: str | Path,
+    batch_id: str | None = None,
+    *,
+    zone: str | None = None,
+) -> str:
+    """Copy a local CSV/Parquet file into ``incoming/<model>/[<zone>/]<batch>.<ext>``.
+
+    Returns the key. ``zone="labels"`` lands ground truth beside the batches it labels.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in keys.INCOMING_SUFFIXES:
+        raise InputDataError(f"{path}: only .csv and .parquet files can be landed")
+    if not path.is_file():
+        raise InputDataError(f"{path}: file not found")
+    batch_id = _check_batch_id(batch_id or path.stem)
+    key = keys.incoming_file(model, batch_id, path.suffix.lower(), zone)
+    storage.write_bytes(key, path.read_bytes())
+    return key
+
+
+def find_incoming(storage: Storage, model: str, batch_id: str) -> str:
+    """Return the landing-zone key of a batch.
+
+    Raises:
+        ObjectNotFound: nothing was landed under that batch id.
+    """
+    _check_batch_id(batch_id)
+    for suffix in keys.INCOMING_SUFFIXES:
+        key = keys.incoming_file(model, batch_id, suffix)
+        if storage.exists(key):
+            return key
+    raise ObjectNotFound(
+        f"no landed file for batch {batch_id!r} of {model!r} under {keys.incoming(model)}/ "
+        f"(looked for {', '.join(batch_id + s for s in keys.INCOMING_SUFFIXES)})"
+    )
+
+
+def accept_batch(storage: Storage, config: ModelConfig, batch_id: str, data_key: str) -> BatchMeta:
+    """Record an accepted batch's metadata next to its data (training windows read it)."""
+    frame = storage.read_frame(data_key)
+    start = end = None
+    time_col = config.data.time_column
+    if time_col and time_col in frame.columns and len(frame):
+        import pandas as pd
+
+        start = pd.Timestamp(frame[time_col].min()).isoformat()
+        end = pd.Timestamp(frame[time_col].max()).isoformat()
+    meta = BatchMeta(
+        batch_id=batch_id,
+        data_key=data_key,
+        rows=len(frame),
+        accepted_at=datetime.now(UTC).isoformat(),
+        start=start,
+        end=end,
+        labelled_rows=int(frame[config.target.column].notna().sum())
+        if config.target.column in frame.columns
+        else 0,
+    )
+    write_meta(storage, config.name, meta)
+    return meta
+
+
+def _batch_of(key: str, prefix: str) -> str:
+    return key[len(prefix) :].split("/", 1)[0]
+
+
+def accepted_batches(storage: Storage, model: str) -> list[BatchMeta]:
+    """Return the record of every accepted batch, oldest data first."""
+    prefix = keys.batches(model)
+    metas = [
+        BatchMeta.from_dict({"batch_id": _batch_of(key, prefix), **storage.read_json(key)})
+        for key in storage.list(prefix)
+        if key.endswith(f"/{keys.BATCH_META}")
+    ]
+    return sorted(metas, key=lambda m: (m.end or "", m.accepted_at or ""))
+
+
+def accepted_ids(storage: Storage, model: str) -> set[str]:
+    """Ids of the accepted batches, from the key listing only (no reads)."""
+    prefix = keys.batches(model)
+    return {_batch_of(k, prefix) for k in storage.list(prefix) if k.endswith(f"/{keys.BATCH_META}")}
+
+
+def quarantined_ids(storage: Storage, model: str) -> tuple[set[str], set[str]]:
+    """Batches with validation evidence in quarantine, and folders holding rejected rows.
+
+    From the key listing only. Folders of rejected labels files are not batches: they are
+    left out of the first set.
+    """
+    prefix = keys.quarantined(model)
+    listed = storage.list(prefix)
+
+    def having(name: str) -> set[str]:
+        return {_batch_of(k, prefix) for k in listed if k.endswith(f"/{name}")}
+
+    folders = {
+        b for b in having(keys.VALIDATION_RESULT) if not b.startswith(keys.LABELS_QUARANTINE)
+    }
+    return folders, having(keys.QUARANTINED_ROWS)
+
+
+def labelled_ids(storage: Storage, model: str) -> list[str]:
+    """Batches with accepted late labels (``labels/<m>/<batch>.parquet``), sorted."""
+    prefix = keys.labels(model)
+    return [
+        key.removeprefix(prefix).removesuffix(".parquet")
+        for key in sorted(storage.list(prefix))
+        if key.endswith(".parquet")
+    ]
