@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check src tests dags plugins benchmarks
 	$(BIN)/ruff format --check src tests dags plugins benchmarks
 	$(BIN)/mypy
+	cd src && ../$(BIN)/lint-imports ../pyproject.toml --no-logo
 
 up: install  ## Airflow UI on :8080 (admin/admin) and MLflow UI on :5000 over the local state
 	$(BIN)/retrainer up
