@@ -7,7 +7,8 @@ a model version) so the message alone says what to fix.
     ├── ConfigError            a YAML file or setting is invalid (names file + field path)
     ├── StorageError           the lake cannot be read or written
     │   ├── ObjectNotFound     a key does not exist
-    │   └── BucketNotFound     the S3 bucket of the storage root does not exist
+    │   ├── BucketNotFound     the S3 bucket of the storage root does not exist
+    │   └── LakeConflict       a key the lake keeps once holds other content already
     ├── InputDataError         a data file cannot be read as a table (corrupt, empty, wrong format)
     ├── ValidationFailed       a batch was blocked by its expectation suite (carries the evidence)
     ├── RegistryError          the MLflow registry is not in the state an action needs
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "GateError",
     "InputDataError",
+    "LakeConflict",
     "NoChampion",
     "NothingToDo",
     "ObjectNotFound",
@@ -55,6 +57,10 @@ class ObjectNotFound(StorageError):
 
 class BucketNotFound(StorageError):
     """The S3 bucket named by the storage root does not exist."""
+
+
+class LakeConflict(StorageError):
+    """A key the lake keeps once (an original, accepted rows) already holds other content."""
 
 
 class InputDataError(RetrainerError):

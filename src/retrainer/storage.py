@@ -1,7 +1,8 @@
 """The data lake behind one small interface: a local folder or ``s3://bucket/prefix``.
 
 Keys are POSIX-style relative paths (``batches/rainfall/p03/data.parquet``). Writing a key
-that exists replaces it, so a rerun overwrites instead of duplicating. S3 goes through
+that exists replaces it, so a rerun overwrites instead of duplicating; ``create_new``
+writes a key only once (what the lake keeps for good goes through it). S3 goes through
 boto3 with in-memory buffers (s3fs would pin an older botocore).
 """
 
@@ -120,11 +121,29 @@ class LocalStorage(_FrameMixin):
     def create_new(self, key: str, data: bytes) -> bool:
         """Write ``key`` only if it does not exist yet; return whether this call created it.
 
-        O_EXCL makes the check and the create one step, so of two racing writers exactly
-        one wins (the basis of the promotion claim).
+        The data goes to a temporary file first, then a hard link makes check and create
+        one step: of two racing writers exactly one wins (the promotion claim, kept
+        originals), and nobody ever sees half a file. Where hard links are not supported,
+        O_EXCL still gives the one winner.
         """
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, self._file_mode)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links on this file system
+                return self._create_exclusive(target, data)
+            return True
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def _create_exclusive(self, target: Path, data: bytes) -> bool:
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._file_mode)
         except FileExistsError:

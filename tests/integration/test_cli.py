@@ -67,3 +67,22 @@ def test_drift_against_a_reference_file(setup) -> None:  # type: ignore[no-untyp
     )
     no_champion = _run(setup, "drift", "rainfall", str(setup["files"][1]))
     assert no_champion.exit_code == 2 and "has no champion" in no_champion.output
+
+
+def test_land_keeps_originals_and_checks_ids_and_model_names(setup) -> None:  # type: ignore[no-untyped-def]
+    first, second = str(setup["files"][0]), str(setup["files"][1])
+    landed = _run(setup, "land", "rainfall", first, "--batch-id", "cli0", "--no-notify")
+    assert landed.exit_code == 0, landed.output
+    again = _run(setup, "land", "rainfall", second, "--batch-id", "cli0", "--no-notify")
+    assert again.exit_code == 2
+    assert "incoming/rainfall/cli0.parquet" in again.output and "new batch id" in again.output
+
+    newline = _run(setup, "land", "rainfall", first, "--batch-id", "cli1\n", "--no-notify")
+    assert newline.exit_code == 2 and "is not valid" in newline.output
+    reserved = _run(setup, "land", "rainfall", first, "--batch-id", "labels-cli0", "--no-notify")
+    assert reserved.exit_code == 2 and "reserved" in reserved.output
+    for name in ("../rainfall", "rainfall\n"):
+        bad = _run(setup, "land", name, first, "--no-notify")
+        assert bad.exit_code == 2 and "model name" in bad.output, bad.output
+        assert _run(setup, "status", name).exit_code == 2
+        assert _run(setup, "history", name).exit_code == 2

@@ -61,3 +61,33 @@ def test_retrain_schedule_is_asset_or_cron_when_a_cron_is_configured(tmp_path) -
 
     plain = build_dags(make_config_dir(tmp_path / "plain"))["rainfall_retrain"]
     assert not isinstance(plain.timetable, AssetOrTimeSchedule)  # drift only
+
+
+def test_a_broken_model_file_keeps_the_other_models_dags(
+    repo_root, airflow_db, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from tests.conftest import make_config_dir
+
+    config_dir = make_config_dir(tmp_path)
+    broken = config_dir / "models" / "broken.yaml"
+    broken.write_text("name: broken\ntarget: {column: rain}\nnumeric_features: [x]\ngate: 3\n")
+    monkeypatch.setenv("RETRAINER_CONFIG_DIR", str(config_dir))
+
+    bag = DagBag(dag_folder=str(repo_root / "dags"))
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {
+        "rainfall_monitor",
+        "rainfall_retrain",
+        "rainfall_rollback",
+        "broken_config_error",
+    }
+    placeholder = bag.get_dag("broken_config_error")
+    assert placeholder is not None and "config-error" in placeholder.tags
+    assert str(broken) in (placeholder.doc_md or "") and "gate" in (placeholder.doc_md or "")
+    assert placeholder.description is not None and "broken.yaml" in placeholder.description
+    (task,) = placeholder.tasks
+    with pytest.raises(AirflowFailException, match=r"broken\.yaml[\s\S]*gate"):
+        task.execute({})

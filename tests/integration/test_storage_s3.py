@@ -143,3 +143,25 @@ def test_open_storage_s3_root(moto_s3: S3Server, bucket: str) -> None:
     assert again.list() == ["batches/m/b/data.parquet"]
     pd.testing.assert_frame_equal(again.read_frame("batches/m/b/data.parquet"), frame)
     assert _raw_keys(moto_s3, bucket) == ["team/lake/batches/m/b/data.parquet"]
+
+
+def test_landing_is_append_only_on_s3(moto_s3: S3Server, bucket: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.errors import LakeConflict
+    from retrainer.lake import keep_accepted, keys, land_file
+
+    lake = S3Storage(bucket, "lake", endpoint_url=moto_s3.endpoint_url)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(b"a\n1\n")
+    second.write_bytes(b"a\n2\n")
+    assert land_file(lake, "m", first, "p0") == "incoming/m/p0.csv"
+    assert land_file(lake, "m", first, "p0") == "incoming/m/p0.csv"  # same bytes: a no-op
+    with pytest.raises(LakeConflict, match=r"incoming/m/p0\.csv"):
+        land_file(lake, "m", second, "p0")
+    assert lake.read_bytes("incoming/m/p0.csv") == b"a\n1\n"
+
+    key = keys.batch_data("m", "p0")
+    keep_accepted(lake, key, pd.DataFrame({"a": [1]}))
+    keep_accepted(lake, key, pd.DataFrame({"a": [1]}))
+    with pytest.raises(LakeConflict, match="never replaced"):
+        keep_accepted(lake, key, pd.DataFrame({"a": [2]}))
+    assert lake.read_frame(key)["a"].tolist() == [1]

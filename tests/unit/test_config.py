@@ -187,3 +187,27 @@ def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:
     assert config.approval is not None and config.approval.mode == "mlflow"
     assert config.approval_mode() == "mlflow"
     assert ModelConfig.model_validate(base).approval_mode("airflow") == "airflow"
+
+
+@pytest.mark.parametrize("name", ["rainfall\n", "../rainfall", "rain/fall", "Rainfall", ""])
+def test_model_names_are_checked_whole_before_they_become_paths(name: str) -> None:
+    from retrainer.config import model_file
+
+    with pytest.raises(ConfigError, match="is not valid"):
+        model_file("config/models", name)
+    assert model_file("config/models", "rainfall") == Path("config/models/rainfall.yaml")
+
+
+def test_a_broken_model_file_is_reported_and_the_others_still_load(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    from retrainer.config import scan_model_configs
+
+    _write(tmp_path, "rainfall", _rainfall(repo_root))
+    _write(tmp_path, "broken", _rainfall(repo_root) | {"name": "broken", "gate": {"nope": 1}})
+    found = scan_model_configs(tmp_path)
+    assert [c.name for c in found.configs] == ["rainfall"]
+    (broken,) = found.broken
+    assert broken.name == "broken" and "broken.yaml" in broken.error and "gate" in broken.error
+    with pytest.raises(ConfigError, match=r"broken\.yaml"):  # the strict loader still refuses
+        load_model_configs(tmp_path)

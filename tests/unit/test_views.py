@@ -73,3 +73,23 @@ def test_link_urls_point_at_mlflow_and_the_plugin_app(lake) -> None:  # type: ig
     assert lake_url(settings, "reports/rainfall/b1/drift.html") == (
         "http://127.0.0.1:8080/retrainer/reports/rainfall/b1/drift.html"
     )
+
+
+def test_a_broken_model_file_is_shown_and_the_other_models_still_work(lake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config_dir, _ = lake
+    broken = config_dir / "models" / "broken.yaml"
+    broken.write_text("name: broken\ntarget: {column: rain}\nnumeric_features: [x]\ngate: 3\n")
+    # An unknown key is quoted in the error: it must reach the page escaped.
+    (config_dir / "models" / "xss.yaml").write_text("'<img src=x onerror=alert(1)>': 1\n")
+    http = _client(config_dir, monkeypatch)
+
+    page = http.get("/models")
+    assert page.status_code == 200
+    assert 'data-model="rainfall"' in page.text  # the good model is unaffected
+    assert f"broken: {broken}: invalid model config" in page.text
+    assert "gate" in page.text.split("broken.yaml", 1)[1]
+    assert "<img" not in page.text and "&lt;img src=x" in page.text
+
+    payload = http.get("/models.json").json()
+    assert [m["model"] for m in payload["models"]] == ["rainfall"]
+    assert any(e.startswith("broken: ") and "gate" in e for e in payload["errors"])

@@ -98,14 +98,14 @@ def land(
     config_dir: ConfigDir = None,
 ) -> None:
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
-    from retrainer.config import load_model_config
+    from retrainer.config import load_model_config, model_file
     from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
     from retrainer.lake import land_file
     from retrainer.storage import open_storage
 
     try:
         settings = _settings(config_dir)
-        load_model_config(settings.models_dir / f"{model}.yaml")
+        load_model_config(model_file(settings.models_dir, model))
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
         key = land_file(storage, model, file, batch_id or file.stem)
@@ -154,13 +154,13 @@ def validate(
     model config when there is no champion yet. Exit 0 accepted, 1 blocked or rows
     quarantined, 2 the file or config could not be read. Nothing is written.
     """
-    from retrainer.config import load_model_config
+    from retrainer.config import load_model_config, model_file
     from retrainer.tables import read_table
     from retrainer.validation import decide, labels_spec, load_suite_spec, validate_frame
 
     try:
         settings = _settings(config_dir)
-        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        config = load_model_config(model_file(settings.models_dir, model))
         run_id = _champion_run(settings, model)
         spec = load_suite_spec(config, run_id)
         if labels:
@@ -205,8 +205,8 @@ def land_labels(
     performance). Prints the outcome as JSON; exit 0 accepted, 1 blocked or rows
     quarantined, 2 unreadable config or missing file.
     """
-    from retrainer.config import load_model_config
-    from retrainer.errors import ValidationFailed
+    from retrainer.config import load_model_config, model_file
+    from retrainer.errors import LakeConflict, ValidationFailed
     from retrainer.lake import keys, land_file
     from retrainer.storage import open_storage
     from retrainer.validation import load_suite_spec, validate_labels
@@ -214,7 +214,7 @@ def land_labels(
     batch = batch_id or file.stem
     try:
         settings = _settings(config_dir)
-        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        config = load_model_config(model_file(settings.models_dir, model))
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         spec = load_suite_spec(config, _champion_run(settings, model))
         key = land_file(storage, model, file, batch, zone=keys.LABELS_ZONE)
@@ -237,6 +237,9 @@ def land_labels(
             )
         )
         raise typer.Exit(1) from None
+    except LakeConflict as exc:  # other labels of this batch were accepted already
+        _fail(exc)
+        return
     typer.echo(
         render.to_json(
             {"model": model, "file": str(file), "original": storage.uri(key)}
@@ -288,13 +291,13 @@ def drift(
     and the verdict. Parquet and CSV files are profiled chunk by chunk. Exit 0 no drift,
     1 drift, 2 unreadable input or config.
     """
-    from retrainer.config import load_model_config
+    from retrainer.config import load_model_config, model_file
     from retrainer.drift import build_reference_profile, detect_drift
     from retrainer.drift.files import champion_reference, profile_input, read_input
 
     try:
         settings = _settings(config_dir)
-        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        config = load_model_config(model_file(settings.models_dir, model))
         importances: dict[str, float] | None = None
         if reference is not None:
             ref_frame = read_input(reference, config.data.time_column)
@@ -334,14 +337,14 @@ def status(
     config_dir: ConfigDir = None,
 ) -> None:
     """Print the champion, realized/estimated performance and the last trigger decisions."""
-    from retrainer.config import load_model_config
+    from retrainer.config import load_model_config, model_file
     from retrainer.registry import connect
     from retrainer.status import model_status
     from retrainer.storage import open_storage
 
     try:
         settings = _settings(config_dir)
-        config = load_model_config(settings.models_dir / f"{model}.yaml")
+        config = load_model_config(model_file(settings.models_dir, model))
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         result = model_status(connect(settings), storage, config, last=last)
     except RetrainerError as exc:
@@ -362,6 +365,7 @@ def history(
     """Print every alias change from the ledger (when, what, who, why), or the champion at --at."""
     from datetime import datetime
 
+    from retrainer.config import model_file
     from retrainer.registry import read_ledger
     from retrainer.registry.ledger import champion_at
     from retrainer.storage import open_storage
@@ -373,6 +377,7 @@ def history(
         return
     try:
         settings = _settings(config_dir)
+        model_file(settings.models_dir, model)  # the name becomes lake keys: check it first
         entries = read_ledger(
             open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url), model
         )

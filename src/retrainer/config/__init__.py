@@ -12,7 +12,8 @@ Modules:
     evaluation  champion/challenger evaluation and the gate
     promotion   shadow scoring and approval
     model       ModelConfig: every section and the checks across sections
-    loading     load_model_config(s) with file-and-field errors
+    loading     load_model_config(s) with file-and-field errors; scan_model_configs
+                keeps going past a broken file
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from retrainer.config.evaluation import (
     GateConfig,
     SliceConfig,
 )
-from retrainer.config.loading import load_model_config, load_model_configs
+from retrainer.config.loading import (
+    BrokenModelFile,
+    ModelFiles,
+    load_model_config,
+    load_model_configs,
+    model_file,
+    scan_model_configs,
+)
 from retrainer.config.model import ModelConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
 from retrainer.config.promotion import ApprovalConfig, ShadowConfig
@@ -40,6 +48,7 @@ from retrainer.config.training import ModelSpec, TrainingConfig, WindowConfig
 
 __all__ = [
     "ApprovalConfig",
+    "BrokenModelFile",
     "ColumnExpectation",
     "ComparisonRule",
     "DataConfig",
@@ -49,6 +58,7 @@ __all__ = [
     "FairnessConfig",
     "GateConfig",
     "ModelConfig",
+    "ModelFiles",
     "ModelSpec",
     "MonitoringConfig",
     "SeverityRule",
@@ -61,4 +71,6 @@ __all__ = [
     "WindowConfig",
     "load_model_config",
     "load_model_configs",
+    "model_file",
+    "scan_model_configs",
 ]

@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from retrainer.config.model import ModelConfig
+from retrainer.config.model import MODEL_NAME, ModelConfig
 from retrainer.errors import ConfigError
 
-__all__ = ["load_model_config", "load_model_configs"]
+__all__ = [
+    "BrokenModelFile",
+    "ModelFiles",
+    "load_model_config",
+    "load_model_configs",
+    "model_file",
+    "scan_model_configs",
+]
+
+
+@dataclass(frozen=True)
+class BrokenModelFile:
+    """A model file that could not be loaded, and why (the message names file and field)."""
+
+    path: Path
+    error: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """Every model file of a folder: the ones that load, and the broken ones."""
+
+    configs: tuple[ModelConfig, ...]
+    broken: tuple[BrokenModelFile, ...]
+
+
+def model_file(models_dir: str | Path, name: str) -> Path:
+    """The file of model ``name``; the name is checked before it becomes part of a path.
+
+    Raises:
+        ConfigError: ``name`` is not a valid model name.
+    """
+    if not MODEL_NAME.fullmatch(name):
+        raise ConfigError(
+            f"model name {name!r} is not valid: use lower-case letters, digits and "
+            f"underscores, starting with a letter (it names {Path(models_dir)}/<name>.yaml)"
+        )
+    return Path(models_dir) / f"{name}.yaml"
 
 
 def _format_errors(error: ValidationError) -> str:
@@ -52,3 +94,23 @@ def load_model_configs(models_dir: str | Path) -> list[ModelConfig]:
     if not models_dir.is_dir():
         raise ConfigError(f"{models_dir}: model config directory not found")
     return [load_model_config(p) for p in sorted(models_dir.glob("*.yaml"))]
+
+
+def scan_model_configs(models_dir: str | Path) -> ModelFiles:
+    """Load every ``*.yaml`` file of a directory; a broken file is reported, not fatal.
+
+    One bad file must not take the other models down (their DAGs, the Models page).
+
+    Raises:
+        ConfigError: the directory does not exist.
+    """
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        raise ConfigError(f"{models_dir}: model config directory not found")
+    configs, broken = [], []
+    for path in sorted(models_dir.glob("*.yaml")):
+        try:
+            configs.append(load_model_config(path))
+        except ConfigError as exc:
+            broken.append(BrokenModelFile(path, str(exc)))
+    return ModelFiles(tuple(configs), tuple(broken))

@@ -15,9 +15,10 @@ from retrainer.config.promotion import ApprovalConfig, ShadowConfig
 from retrainer.config.training import ModelSpec, TrainingConfig
 from retrainer.metric_specs import metric_spec
 
-__all__ = ["ModelConfig"]
+__all__ = ["MODEL_NAME", "ModelConfig"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Matched whole (fullmatch): "$" would also let a trailing newline through.
+MODEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class ModelConfig(Frozen):
@@ -58,7 +59,7 @@ class ModelConfig(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
-        if not _NAME.match(self.name):
+        if not MODEL_NAME.fullmatch(self.name):
             raise ValueError(
                 f"name {self.name!r} must be lower-case letters, digits and underscores "
                 "(it becomes DAG ids and the registered model name)"

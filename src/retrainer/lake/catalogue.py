@@ -7,16 +7,19 @@ catalogue answers "which batches are there" from key listings and those records.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrainer.errors import InputDataError, ObjectNotFound
+from retrainer.errors import InputDataError, LakeConflict, ObjectNotFound
 from retrainer.lake import keys
 from retrainer.lake.records import BatchMeta, write_meta
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
 
@@ -26,21 +29,50 @@ __all__ = [
     "accepted_batches",
     "accepted_ids",
     "find_incoming",
+    "keep_accepted",
     "labelled_ids",
     "land_file",
     "quarantined_ids",
 ]
 
-BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$")
+# Matched whole (fullmatch): "$" would also let a trailing newline through.
+BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}")
 
 
 def _check_batch_id(batch_id: str) -> str:
-    if not BATCH_ID.match(batch_id):
+    if not BATCH_ID.fullmatch(batch_id):
         raise InputDataError(
             f"batch id {batch_id!r} is not valid: use letters, digits, '.', '_', '-', '=' "
             "(it becomes part of lake keys)"
         )
+    # Folders of rejected labels files are named after their batch with this prefix, so a
+    # batch named like one would share its quarantine folder. Case-blind: some disks are.
+    if batch_id.lower().startswith(keys.LABELS_QUARANTINE):
+        raise InputDataError(
+            f"batch id {batch_id!r} is not valid: ids starting with "
+            f"{keys.LABELS_QUARANTINE!r} are reserved for quarantined labels files"
+        )
     return batch_id
+
+
+def _landed(storage: Storage, model: str, batch_id: str, zone: str | None) -> list[str]:
+    """Every landed file of a batch in a zone, whatever its format."""
+    return [
+        key
+        for suffix in keys.INCOMING_SUFFIXES
+        if storage.exists(key := keys.incoming_file(model, batch_id, suffix, zone))
+    ]
+
+
+def _relanding(model: str, batch_id: str, existing: str, zone: str | None) -> LakeConflict:
+    what = f"labels of batch {batch_id!r}" if zone else f"batch {batch_id!r}"
+    how = (
+        f"the lake keeps originals: to replace them, delete {existing} (and "
+        f"{keys.labels_file(model, batch_id)} if accepted) on purpose, then land again"
+        if zone
+        else "land the new file under a new batch id (--batch-id)"
+    )
+    return LakeConflict(f"{what} of {model!r} was landed already as {existing}; {how}")
 
 
 def land_file(
@@ -54,6 +86,12 @@ def land_file(
     """Copy a local CSV/Parquet file into ``incoming/<model>/[<zone>/]<batch>.<ext>``.
 
     Returns the key. ``zone="labels"`` lands ground truth beside the batches it labels.
+    Originals are kept: landing the very same bytes again is a no-op, anything else under
+    a batch id that was landed already (in any format) is refused.
+
+    Raises:
+        InputDataError: the file or the batch id is not acceptable.
+        LakeConflict: the batch id was landed already with other content or format.
     """
     path = Path(path)
     if path.suffix.lower() not in keys.INCOMING_SUFFIXES:
@@ -62,7 +100,13 @@ def land_file(
         raise InputDataError(f"{path}: file not found")
     batch_id = _check_batch_id(batch_id or path.stem)
     key = keys.incoming_file(model, batch_id, path.suffix.lower(), zone)
-    storage.write_bytes(key, path.read_bytes())
+    others = [k for k in _landed(storage, model, batch_id, zone) if k != key]
+    if others:
+        raise _relanding(model, batch_id, others[0], zone)
+    data = path.read_bytes()
+    # One atomic create: of two racing landings of one key, one wins and the other is told.
+    if not storage.create_new(key, data) and storage.read_bytes(key) != data:
+        raise _relanding(model, batch_id, key, zone)
     return key
 
 
@@ -71,16 +115,48 @@ def find_incoming(storage: Storage, model: str, batch_id: str) -> str:
 
     Raises:
         ObjectNotFound: nothing was landed under that batch id.
+        LakeConflict: the batch was landed in two formats (which one is meant is unknown).
     """
     _check_batch_id(batch_id)
-    for suffix in keys.INCOMING_SUFFIXES:
-        key = keys.incoming_file(model, batch_id, suffix)
-        if storage.exists(key):
-            return key
+    found = _landed(storage, model, batch_id, None)
+    if len(found) > 1:
+        raise LakeConflict(
+            f"batch {batch_id!r} of {model!r} was landed twice, as {' and '.join(found)}: "
+            "which one to use is unknown; land the intended file under a new batch id"
+        )
+    if found:
+        return found[0]
     raise ObjectNotFound(
         f"no landed file for batch {batch_id!r} of {model!r} under {keys.incoming(model)}/ "
         f"(looked for {', '.join(batch_id + s for s in keys.INCOMING_SUFFIXES)})"
     )
+
+
+def keep_accepted(storage: Storage, key: str, frame: pd.DataFrame) -> str:
+    """Write the accepted rows of a batch once; a rerun that accepts the same rows is a no-op.
+
+    Raises:
+        LakeConflict: ``key`` already holds other rows (the original would be lost).
+    """
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)  # as Storage.write_frame stores a table
+    data = buffer.getvalue()
+    if storage.create_new(key, data):
+        return storage.uri(key)
+    existing = storage.read_bytes(key)
+    if existing == data or _same_rows(existing, data):
+        return storage.uri(key)
+    raise LakeConflict(
+        f"{storage.uri(key)} already holds other accepted rows: accepted data is never "
+        "replaced; land the batch under a new batch id to accept it again"
+    )
+
+
+def _same_rows(a: bytes, b: bytes) -> bool:
+    """Equal tables, though the bytes differ (another pyarrow writes other metadata)."""
+    import pandas as pd
+
+    return bool(pd.read_parquet(io.BytesIO(a)).equals(pd.read_parquet(io.BytesIO(b))))
 
 
 def accept_batch(storage: Storage, config: ModelConfig, batch_id: str, data_key: str) -> BatchMeta:

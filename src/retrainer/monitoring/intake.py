@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import NothingToDo, ObjectNotFound, ValidationFailed
+from retrainer.errors import LakeConflict, NothingToDo, ObjectNotFound, ValidationFailed
 from retrainer.lake import keys
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def validate_landed_batches(
         try:
             key = find_incoming(storage, config.name, batch_id)
             outcome = validate_batch(storage, config, batch_id, key, spec)
-        except ObjectNotFound as exc:
+        except (ObjectNotFound, LakeConflict) as exc:  # missing, ambiguous, or would overwrite
             blocked[batch_id] = [str(exc)]
             log.error("batch %s: %s", batch_id, exc)
             continue

@@ -20,13 +20,14 @@ from airflow.sdk import (
     chain,
 )
 
-from retrainer.config import ApprovalConfig, ModelConfig, load_model_configs
+from retrainer.config import ApprovalConfig, ModelConfig, scan_model_configs
 from retrainer.orchestration.approval_operators import (
     HITLApprovalOperator,
     RequestApprovalOperator,
     WaitForApprovalSensor,
 )
 from retrainer.orchestration.assets import model_asset
+from retrainer.orchestration.config_errors import config_error_dag, config_error_dag_id
 from retrainer.orchestration.ledger_operators import ReconcileChampionOperator
 from retrainer.orchestration.metrics_operators import PublishMetricsOperator, TaskDurationCallback
 from retrainer.orchestration.monitor_operators import (
@@ -295,18 +296,35 @@ def _rollback(config: ModelConfig, config_dir: Path) -> DAG:
 
 
 def build_dags(default_config_dir: str | Path) -> dict[str, DAG]:
-    """Return every DAG of every model file, keyed by dag id."""
+    """Return every DAG of every model file, keyed by dag id.
+
+    A file that cannot be loaded gets a ``<model>_config_error`` DAG instead of its three.
+    """
     from retrainer.settings import load_settings, resolve_config_dir
 
     config_dir = resolve_config_dir(default_config_dir)
     default_approval = load_settings(config_dir).approval_mode  # YAML only: cheap at parse
     dags: dict[str, DAG] = {}
-    for config in load_model_configs(config_dir / "models"):
-        built = (
-            _monitor(config, config_dir),
-            _retrain(config, config_dir, default_approval),
-            _rollback(config, config_dir),
-        )
+    found = scan_model_configs(config_dir / "models")
+    broken = [(b.path, b.error) for b in found.broken]
+    for config in found.configs:
+        try:
+            built = (
+                _monitor(config, config_dir),
+                _retrain(config, config_dir, default_approval),
+                _rollback(config, config_dir),
+            )
+        except Exception as exc:  # e.g. a cron Airflow refuses: that model only, not all
+            path = config_dir / "models" / f"{config.name}.yaml"
+            broken.append((path, f"{path}: {type(exc).__name__}: {exc}"))
+            continue
         for dag in built:
             dags[dag.dag_id] = dag
+    # A broken file still shows up, as a DAG that names the file and the field.
+    for path, error in broken:
+        log.error("model file %s is broken, its DAGs are not built: %s", path, error)
+        dag_id = config_error_dag_id(path.stem)
+        while dag_id in dags:
+            dag_id = "_" + dag_id
+        dags[dag_id] = config_error_dag(dag_id, str(path), error)
     return dags

@@ -70,8 +70,11 @@ async def _require_dag_reader(request: Request) -> None:
 
 
 def _statuses(config_dir: Path) -> tuple[list[ModelStatus], list[str]]:
-    """model_status() of every configured model; a model that fails is named, not fatal."""
-    from retrainer.config import load_model_configs
+    """model_status() of every configured model; a model that fails is named, not fatal.
+
+    So is a model file that does not load: the page shows its error, the others still work.
+    """
+    from retrainer.config import scan_model_configs
     from retrainer.errors import RetrainerError
     from retrainer.registry import connect
     from retrainer.settings import load_settings
@@ -81,8 +84,9 @@ def _statuses(config_dir: Path) -> tuple[list[ModelStatus], list[str]]:
     settings = load_settings(config_dir)
     storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
     client = connect(settings)
-    statuses, errors = [], []
-    for config in load_model_configs(settings.models_dir):
+    found = scan_model_configs(settings.models_dir)
+    statuses, errors = [], [f"{b.name}: {b.error}" for b in found.broken]
+    for config in found.configs:
         try:
             statuses.append(model_status(client, storage, config, last=10))
         except RetrainerError as exc:
@@ -167,7 +171,7 @@ th {{ background: #f7fafc; font-size: .85rem; text-transform: uppercase; color: 
 .good {{ color: #2f855a; font-weight: 600; }} .bad {{ color: #c53030; font-weight: 600; }}
 ul {{ margin: .3rem 0 0 1rem; padding: 0; font-size: .85rem; }}
 a {{ color: #2b6cb0; }}
-.error {{ color: #c53030; }}
+.error {{ color: #c53030; white-space: pre-wrap; }}
 </style></head><body>
 <h2>Models under retrainer's care</h2>
 <p class="muted">Champion from the MLflow registry; drift, performance and trigger decisions

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from retrainer.errors import InputDataError, ValidationFailed
-from retrainer.lake import keys
+from retrainer.lake import keep_accepted, keys
 from retrainer.tables import read_table
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import (
@@ -261,8 +261,11 @@ def validate_batch(
     Accepted rows go to ``accepted_key`` (default ``batches/<m>/<batch>/data.parquet``);
     evidence and rejected rows to ``quarantine_prefix`` (default ``quarantine/<m>/<batch>``).
 
+    Accepted rows are written once: a rerun that accepts the same rows is a no-op.
+
     Raises:
         ValidationFailed: the batch was blocked (and quarantined whole); carries the evidence.
+        LakeConflict: ``accepted_key`` already holds other rows (they are not replaced).
     """
     key = accepted_key or keys.batch_data(config.name, batch_id)
     prefix = quarantine_prefix or keys.quarantine(config.name, batch_id)
@@ -284,10 +287,12 @@ def validate_batch(
 
     n, n_bad = len(frame), decision.quarantined_rows
     if decision.status == "accepted":
-        storage.write_frame(key, frame)
+        keep_accepted(storage, key, frame)
         return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
 
     selected = decision.selected
+    # First: a rerun that would replace other accepted rows stops before touching anything.
+    keep_accepted(storage, key, frame[~selected].reset_index(drop=True))
     bad = frame[selected].copy()
     bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
     storage.write_frame(f"{prefix}/{keys.QUARANTINED_ROWS}", bad)
@@ -304,7 +309,6 @@ def validate_batch(
         "\n".join(lines),
         decision.to_dict(),
     )
-    storage.write_frame(key, frame[~selected].reset_index(drop=True))
     return BatchValidation(
         "rows_quarantined", key, result, n, n_bad, decision.counts, decision.warnings, prefix
     )
