@@ -101,6 +101,10 @@ h4, h5, h6 { margin: 1em 0 .4em; }
 .card, .ge-section { border: 1px solid #e2e8f0; margin: 1em 0; padding: .5em 1em; }
 .show-scrollbars { max-width: 60em; overflow-x: auto; }
 .sticky > .card:first-child { display: none; } /* GX's filter buttons, which need scripts */
+/* GX's status icons come from a CDN icon font; these glyphs stand in for them. */
+.fa-check-circle::before { content: "\\2714"; color: #2f855a; }
+.fa-times::before, .fa-times-circle::before { content: "\\2718"; color: #c53030; }
+.fa-exclamation-triangle::before { content: "\\26A0"; color: #b7791f; }
 .retrainer-summary { border: 2px solid #c0392b; background: #fdecea; padding: .5em 1em; }
 .retrainer-summary pre { white-space: pre-wrap; }
 """
