@@ -115,7 +115,7 @@ def render_html(result: DriftResult, reference: Profile, current: Profile, *, ti
         '<span class="drift">DRIFT</span>' if result.drift else '<span class="ok">no drift</span>'
     )
     rows = "".join(
-        f"<tr><td>{escape(f.feature)}</td><td>{f.kind}</td><td>{escape(_label(f.statistic))}"
+        f"<tr><td>{escape(f.feature)}</td><td>{escape(f.kind)}</td><td>{escape(_label(f.statistic))}"
         f"</td><td>{f.value:.3f}</td><td>{f.threshold:.3f}</td><td>{f.p_adjusted:.2g}</td>"
         f'<td class="{"drift" if f.drifted else "ok"}">{"yes" if f.drifted else "no"}</td>'
         f"<td>{f.importance:.3f}</td><td>{f.reference_missing_rate:.1%}</td>"

@@ -93,7 +93,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<h1>{model}: challenger v{version} vs champion {against}</h1>",
         f"<p class='{verdict}'>Gate decision: {escape(decision['decision'])}</p>",
         f"<p>{escape(decision['reason'])}</p>",
-        f"<p>Holdout: {holdout} ({evidence.get('rows', '?')} rows)</p>",
+        f"<p>Holdout: {holdout} ({escape(str(evidence.get('rows', '?')))} rows)</p>",
         "<h2>Rules</h2>",
         _table(
             ["rule", "kind", "outcome", "detail"],
@@ -136,8 +136,8 @@ def render_html(report: dict[str, Any]) -> str:
     if evidence.get("mcnemar"):
         mc = evidence["mcnemar"]
         out.append(
-            f"<p>McNemar (exact): challenger alone right on {mc['challenger_only']} rows, "
-            f"champion alone on {mc['champion_only']}; p = {mc['p_value']:.3g}</p>"
+            f"<p>McNemar (exact): challenger alone right on {_num(mc['challenger_only'])} "
+            f"rows, champion alone on {_num(mc['champion_only'])}; p = {mc['p_value']:.3g}</p>"
         )
     if evidence.get("slices"):
         out.append(f"<h2>Slices ({escape(str(evidence.get('slice_metric')))})</h2>")

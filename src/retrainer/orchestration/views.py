@@ -10,7 +10,13 @@ Mounted by ``plugins/retrainer_plugin.py`` under ``/retrainer``:
   reports and Data Docs from the lake, the targets of the tasks' extra links.
 
 Airflow does not protect plugin apps: every route checks the caller's Airflow login (the
-UI's session cookie or a bearer token) and its permission to read DAGs.
+UI's session cookie or a bearer token) and its permission to read DAGs. FastAPI's own
+``/docs``, ``/redoc`` and ``/openapi.json`` are off, as they would bypass that check.
+
+The lake files are served from the Airflow origin, where a script would act with the
+viewer's login; their content comes from data. So besides being rendered inert, they carry
+a Content-Security-Policy that sandboxes them (no script, no same-origin access) and loads
+nothing but inline styles and ``data:`` images.
 """
 
 from __future__ import annotations
@@ -50,6 +56,16 @@ SERVED = {
         keys.SUMMARY: "text/plain",
         keys.VALIDATION_RESULT: "application/json",
     },
+}
+# Headers of every served lake file: the browser runs none of it and fetches nothing for it,
+# whatever an escaping bug upstream let through.
+REPORT_HEADERS = {
+    "Content-Security-Policy": (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
 }
 # The folder of a batch in each zone; the plugin's URLs are the lake keys themselves.
 _FOLDERS = {"reports": keys.report_dir, "quarantine": keys.quarantine}
@@ -192,7 +208,14 @@ def create_app(default_config_dir: str | Path) -> FastAPI:
     from retrainer.storage import open_storage
 
     config_dir = resolve_config_dir(default_config_dir)
-    app = FastAPI(title="retrainer", dependencies=[Depends(_require_dag_reader)])
+    app = FastAPI(
+        title="retrainer",
+        dependencies=[Depends(_require_dag_reader)],
+        # The schema and docs routes skip app dependencies, so they would need no login.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
 
     @app.get("/models", response_class=HTMLResponse)
     def models_page() -> str:
@@ -224,7 +247,7 @@ def create_app(default_config_dir: str | Path) -> FastAPI:
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         key = f"{_FOLDERS[zone](model, batch)}/{name}"
         try:
-            return Response(storage.read_bytes(key), media_type=media)
+            return Response(storage.read_bytes(key), media_type=media, headers=REPORT_HEADERS)
         except ObjectNotFound:
             raise HTTPException(404, f"{storage.uri(key)} does not exist") from None
 

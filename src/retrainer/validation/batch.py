@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from retrainer.errors import InputDataError, ValidationFailed
 from retrainer.lake import keep_accepted, keys
 from retrainer.tables import read_table
+from retrainer.validation.docs import render_data_docs
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import (
     FailedCheck,
     ValidationResult,
-    render_data_docs,
     validate_frame,
 )
 

@@ -2,8 +2,8 @@
 
 GX evaluates the expectations (columns, row count, nulls, ranges, domains, uniqueness)
 and its validation result is kept as evidence, together with GX Data Docs rendered from
-it. Two checks GX cannot express well run in pandas first: a column whose values are not
-numbers at all, and non-finite numbers (inf).
+it (:mod:`retrainer.validation.docs`). Two checks GX cannot express well run in pandas
+first: a column whose values are not numbers at all, and non-finite numbers (inf).
 
 Range expectations allow no exception (``mostly=1``): every impossible value is counted,
 so the decision step can quarantine exactly those rows; tolerances are the decision's.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from retrainer.validation.suite import SuiteSpec
 
-__all__ = ["FailedCheck", "ValidationResult", "render_data_docs", "validate_frame"]
+__all__ = ["FailedCheck", "ValidationResult", "validate_frame"]
 
 log = logging.getLogger(__name__)
 _EXAMPLES = 5
@@ -317,37 +317,3 @@ def validate_frame(
             failed.append(_describe(item, expected, len(frame)))
     gx_json = result.to_json_dict()
     return ValidationResult(not failed, name, len(frame), tuple(failed), gx_json, result)
-
-
-# GX's page takes its styles from CDNs; these keep it readable where there is no network.
-_OFFLINE_STYLE = """<style>
-body { font-family: sans-serif; margin: 1.5em; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; }
-.retrainer-summary { border: 2px solid #c0392b; background: #fdecea; padding: 0.5em 1em; }
-</style>"""
-
-
-def render_data_docs(result: ValidationResult, summary: str | None = None) -> str | None:
-    """GX Data Docs (the validation-result page) as one HTML document, or None without GX.
-
-    ``summary`` (what retrainer decided and why) is shown above GX's page.
-    """
-    if result.gx_object is None:
-        return None
-    import html
-
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    document = ValidationResultsPageRenderer().render(result.gx_object)
-    page = str(DefaultJinjaPageView().render(document))
-    banner = (
-        '<div class="retrainer-summary"><h2>retrainer validation</h2>'
-        f"<pre>{html.escape(summary or result.summary())}</pre></div>"
-    )
-    page = page.replace("</head>", _OFFLINE_STYLE + "</head>", 1)
-    body = page.find("<body")
-    if body != -1:
-        end = page.index(">", body) + 1
-        page = page[:end] + banner + page[end:]
-    return page
