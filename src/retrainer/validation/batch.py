@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "REASONS_COLUMN",
     "BatchValidation",
-    "Decision",
-    "decide",
+    "SeverityOutcome",
+    "apply_severities",
     "quarantine",
     "validate_batch",
 ]
@@ -168,7 +168,7 @@ def _row_quarantine(
 
 
 @dataclass(frozen=True)
-class Decision:
+class SeverityOutcome:
     """What the severities make of a validation result, before anything is written."""
 
     status: Status
@@ -192,14 +192,14 @@ class Decision:
         }
 
 
-def decide(
+def apply_severities(
     frame: pd.DataFrame,
     result: ValidationResult,
     spec: SuiteSpec,
     config: ModelConfig,
     *,
     require_target: bool = False,
-) -> Decision:
+) -> SeverityOutcome:
     """Apply the configured severities to a validation result and the failing rows.
 
     A ``range`` check with severity ``block`` or ``warn`` tolerates up to
@@ -242,7 +242,9 @@ def decide(
             else f"row_count ({share}; fewer than {spec.min_rows} left)"
         )
     status: Status = "blocked" if blocking else ("rows_quarantined" if n_bad else "accepted")
-    return Decision(status, tuple(blocking), tuple(warnings), selected, tuple(reasons), counts)
+    return SeverityOutcome(
+        status, tuple(blocking), tuple(warnings), selected, tuple(reasons), counts
+    )
 
 
 def validate_batch(
@@ -276,24 +278,24 @@ def validate_batch(
             storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"], prefix
         ) from None
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
-    decision = decide(frame, result, spec, config, require_target=require_target)
-    if decision.status == "blocked":
+    outcome = apply_severities(frame, result, spec, config, require_target=require_target)
+    if outcome.status == "blocked":
         raise _block(
-            storage, config, batch_id, source_key, raw, result, list(decision.blocking), prefix
+            storage, config, batch_id, source_key, raw, result, list(outcome.blocking), prefix
         )
 
-    n, n_bad = len(frame), decision.quarantined_rows
-    if decision.status == "accepted":
+    n, n_bad = len(frame), outcome.quarantined_rows
+    if outcome.status == "accepted":
         storage.write_frame(key, frame)
-        return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
+        return BatchValidation("accepted", key, result, n, warnings=outcome.warnings)
 
-    selected = decision.selected
+    selected = outcome.selected
     bad = frame[selected].copy()
-    bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
+    bad[REASONS_COLUMN] = [r for r, s in zip(outcome.reasons, selected, strict=True) if s]
     storage.write_frame(f"{prefix}/{keys.QUARANTINED_ROWS}", bad)
     lines = [f"{batch_id}: {n_bad:,} of {n:,} rows quarantined, {n - n_bad:,} accepted"]
-    lines += [f"  - {code}: {count:,} row(s)" for code, count in decision.counts.items()]
-    lines += [f"  warning: {w}" for w in decision.warnings]
+    lines += [f"  - {code}: {count:,} row(s)" for code, count in outcome.counts.items()]
+    lines += [f"  warning: {w}" for w in outcome.warnings]
     _write_evidence(
         storage,
         prefix,
@@ -302,9 +304,9 @@ def validate_batch(
         source_key,
         result,
         "\n".join(lines),
-        decision.to_dict(),
+        outcome.to_dict(),
     )
     storage.write_frame(key, frame[~selected].reset_index(drop=True))
     return BatchValidation(
-        "rows_quarantined", key, result, n, n_bad, decision.counts, decision.warnings, prefix
+        "rows_quarantined", key, result, n, n_bad, outcome.counts, outcome.warnings, prefix
     )
