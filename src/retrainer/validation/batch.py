@@ -278,24 +278,24 @@ def validate_batch(
             storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"], prefix
         ) from None
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
-    outcome = apply_severities(frame, result, spec, config, require_target=require_target)
-    if outcome.status == "blocked":
+    decision = apply_severities(frame, result, spec, config, require_target=require_target)
+    if decision.status == "blocked":
         raise _block(
-            storage, config, batch_id, source_key, raw, result, list(outcome.blocking), prefix
+            storage, config, batch_id, source_key, raw, result, list(decision.blocking), prefix
         )
 
-    n, n_bad = len(frame), outcome.quarantined_rows
-    if outcome.status == "accepted":
+    n, n_bad = len(frame), decision.quarantined_rows
+    if decision.status == "accepted":
         storage.write_frame(key, frame)
-        return BatchValidation("accepted", key, result, n, warnings=outcome.warnings)
+        return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
 
-    selected = outcome.selected
+    selected = decision.selected
     bad = frame[selected].copy()
-    bad[REASONS_COLUMN] = [r for r, s in zip(outcome.reasons, selected, strict=True) if s]
+    bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
     storage.write_frame(f"{prefix}/{keys.QUARANTINED_ROWS}", bad)
     lines = [f"{batch_id}: {n_bad:,} of {n:,} rows quarantined, {n - n_bad:,} accepted"]
-    lines += [f"  - {code}: {count:,} row(s)" for code, count in outcome.counts.items()]
-    lines += [f"  warning: {w}" for w in outcome.warnings]
+    lines += [f"  - {code}: {count:,} row(s)" for code, count in decision.counts.items()]
+    lines += [f"  warning: {w}" for w in decision.warnings]
     _write_evidence(
         storage,
         prefix,
@@ -304,9 +304,9 @@ def validate_batch(
         source_key,
         result,
         "\n".join(lines),
-        outcome.to_dict(),
+        decision.to_dict(),
     )
     storage.write_frame(key, frame[~selected].reset_index(drop=True))
     return BatchValidation(
-        "rows_quarantined", key, result, n, n_bad, outcome.counts, outcome.warnings, prefix
+        "rows_quarantined", key, result, n, n_bad, decision.counts, decision.warnings, prefix
     )
