@@ -54,7 +54,7 @@ STEP = """
 import json, resource, sys, time
 import pandas as pd
 from retrainer.config import ModelConfig
-from retrainer.validation import SuiteSpec, decide, validate_frame
+from retrainer.validation import SuiteSpec, apply_severities, validate_frame
 BATCH, SUITE, CONFIG, WHAT = sys.argv[1:5]
 config = ModelConfig.model_validate(json.loads(open(CONFIG).read()))
 spec = SuiteSpec.from_json(open(SUITE).read())
@@ -64,8 +64,8 @@ def run():
     if WHAT == "floor":
         return "read"
     result = validate_frame(frame, spec, require_target=False)
-    decision = decide(frame, result, spec, config)
-    return f"{decision.status} ({decision.quarantined_rows} rows held)"
+    outcome = apply_severities(frame, result, spec, config)
+    return f"{outcome.status} ({outcome.quarantined_rows} rows held)"
 
 times = []
 for _ in range(1 if WHAT == "floor" else 2):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
 
-__all__ = ["BatchStatus", "ChampionInfo", "ModelStatus", "TriggerDecision", "model_status"]
+__all__ = ["BatchStatus", "ChampionInfo", "ModelStatus", "TriggerStatus", "model_status"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ class BatchStatus:
 
 
 @dataclass(frozen=True)
-class TriggerDecision:
+class TriggerStatus:
+    """What the status page shows of a batch's trigger record (``trigger.json``)."""
+
     batch_id: str
     decided_at: str | None
     decision: str  # retrain, none or suppressed
@@ -79,7 +81,7 @@ class ModelStatus:
     metric: str
     champion: ChampionInfo | None
     batches: tuple[BatchStatus, ...]
-    decisions: tuple[TriggerDecision, ...]
+    decisions: tuple[TriggerStatus, ...]
     problems: tuple[str, ...] = field(default=())
 
     @property
@@ -89,7 +91,7 @@ class ModelStatus:
         return checked[-1] if checked else None
 
     @property
-    def last_decision(self) -> TriggerDecision | None:
+    def last_decision(self) -> TriggerStatus | None:
         return self.decisions[-1] if self.decisions else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,9 +169,9 @@ def _batch(batch_id: str, parts: Mapping[str, Mapping[str, Any]]) -> BatchStatus
     )
 
 
-def _decision(batch_id: str, record: Mapping[str, Any]) -> TriggerDecision:
+def _decision(batch_id: str, record: Mapping[str, Any]) -> TriggerStatus:
     reasons = record.get("reasons") or ()
-    return TriggerDecision(
+    return TriggerStatus(
         batch_id=str(record.get("batch_id") or batch_id),
         decided_at=_str_or_none(record.get("decided_at")),
         decision=str(record.get("decision") or "unknown"),

@@ -124,7 +124,7 @@ class Stream:
     def step(self, batch_id: str, frame: Any, *, validate: bool = True) -> Row:
         """One monitor run on a batch, then the retrain it asks for (if any)."""
         from retrainer.monitoring import check_batch
-        from retrainer.monitoring.decide import decide_batch
+        from retrainer.monitoring.signals import decide_batch
 
         self.accept(batch_id, frame, validate=validate)
         check_batch(self.client, self.storage, self.settings, self.config, batch_id)

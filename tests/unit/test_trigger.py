@@ -17,7 +17,7 @@ from retrainer.config import ModelConfig, TriggerConfig, WindowConfig
 from retrainer.lake import BatchMeta
 from retrainer.monitoring.trigger import (
     BatchSignals,
-    RetrainRecord,
+    PastRetrain,
     TriggerDecision,
     decide_trigger,
     judge_batch,
@@ -45,7 +45,7 @@ def _signals(i: int, value: float | None, version: str, **kw: Any) -> BatchSigna
 
 
 def replay(values: list[float | None], policy: TriggerConfig, **kw: Any) -> list[TriggerDecision]:
-    history = [RetrainRecord("1", "manual", START - timedelta(days=31))]
+    history = [PastRetrain("1", "manual", START - timedelta(days=31))]
     previous: list[BatchSignals] = []
     decisions = []
     for i, value in enumerate(values):
@@ -54,7 +54,7 @@ def replay(values: list[float | None], policy: TriggerConfig, **kw: Any) -> list
         decisions.append(decision)
         previous.append(current)
         if decision.decision == "retrain":
-            history.append(RetrainRecord(str(len(history) + 1), decision.event or "", _at(i)))
+            history.append(PastRetrain(str(len(history) + 1), decision.event or "", _at(i)))
     return decisions
 
 
@@ -253,7 +253,7 @@ def test_signals_come_from_performance_json_when_present_else_monitor_json(
     tmp_path, repo_root
 ) -> None:  # type: ignore[no-untyped-def]
     from retrainer.config import load_model_config
-    from retrainer.monitoring.decide import gather_signals
+    from retrainer.monitoring.signals import gather_signals
     from retrainer.storage import LocalStorage
 
     storage = LocalStorage(tmp_path)
@@ -297,7 +297,7 @@ def test_signals_come_from_performance_json_when_present_else_monitor_json(
 def test_a_batch_never_checked_is_a_clear_error(tmp_path, repo_root) -> None:  # type: ignore[no-untyped-def]
     from retrainer.config import load_model_config
     from retrainer.errors import ObjectNotFound
-    from retrainer.monitoring.decide import gather_signals
+    from retrainer.monitoring.signals import gather_signals
     from retrainer.storage import LocalStorage
 
     config = load_model_config(repo_root / "config/models/rainfall.yaml")

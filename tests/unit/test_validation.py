@@ -17,8 +17,8 @@ from retrainer.storage import LocalStorage
 from retrainer.tables import read_table
 from retrainer.validation import (
     SuiteSpec,
+    apply_severities,
     build_suite_spec,
-    decide,
     spec_from_config,
     validate_batch,
     validate_frame,
@@ -52,9 +52,9 @@ def test_every_real_period_is_accepted(spec, config, rainfall_periods) -> None: 
     # period is blocked; at most a few extreme readings are held back as rows.
     for period in rainfall_periods:
         result = validate_frame(period, spec, require_target=False)
-        decision = decide(period, result, spec, config)
-        assert decision.status != "blocked", decision.blocking
-        assert decision.quarantined_rows <= 5, decision.counts
+        outcome = apply_severities(period, result, spec, config)
+        assert outcome.status != "blocked", outcome.blocking
+        assert outcome.quarantined_rows <= 5, outcome.counts
 
 
 def test_reordered_columns_are_fine(spec, good) -> None:  # type: ignore[no-untyped-def]
@@ -329,10 +329,10 @@ def test_repeated_ids_quarantine_the_repeats_only() -> None:
     spec = build_suite_spec(frame, config)
     batch = frame.assign(rid=frame["rid"].where(frame.index > 2, 0))  # ids 0,0,0 then 3..
     result = validate_frame(batch, spec, require_target=False)
-    decision = decide(batch, result, spec, config)
-    assert decision.status == "rows_quarantined"
-    assert decision.counts == {"unique:rid": 2}
-    assert decision.selected.nonzero()[0].tolist() == [1, 2]  # the first row of id 0 stays
+    outcome = apply_severities(batch, result, spec, config)
+    assert outcome.status == "rows_quarantined"
+    assert outcome.counts == {"unique:rid": 2}
+    assert outcome.selected.nonzero()[0].tolist() == [1, 2]  # the first row of id 0 stays
 
 
 def test_range_tolerance_applies_only_to_block_and_warn() -> None:
@@ -341,13 +341,13 @@ def test_range_tolerance_applies_only_to_block_and_warn() -> None:
     default = _sensors_config()
     spec = build_suite_spec(frame, default)
     result = validate_frame(batch, spec, require_target=False)
-    assert decide(batch, result, spec, default).counts == {"range:x": 1}
+    assert apply_severities(batch, result, spec, default).counts == {"range:x": 1}
     tolerant = _sensors_config(rules=[{"check": "range", "severity": "block"}])
-    assert decide(batch, result, spec, tolerant).status == "accepted"  # within 1%
+    assert apply_severities(batch, result, spec, tolerant).status == "accepted"  # within 1%
     strict = _sensors_config(
         rules=[{"check": "range", "severity": "block"}], max_out_of_range_fraction=0.001
     )
-    assert decide(batch, result, spec, strict).status == "blocked"
+    assert apply_severities(batch, result, spec, strict).status == "blocked"
 
 
 def test_a_huge_field_is_shortened_in_the_evidence() -> None:

@@ -156,7 +156,7 @@ def validate(
     """
     from retrainer.config import load_model_config, model_file
     from retrainer.tables import read_table
-    from retrainer.validation import decide, labels_spec, load_suite_spec, validate_frame
+    from retrainer.validation import apply_severities, labels_spec, load_suite_spec, validate_frame
 
     try:
         settings = _settings(config_dir)
@@ -174,19 +174,19 @@ def validate(
         _unreadable(model, file, exc)
         return
     result = validate_frame(frame, spec, name=file.name, require_target=labels)
-    decision = decide(frame, result, spec, config, require_target=labels)
+    outcome = apply_severities(frame, result, spec, config, require_target=labels)
     payload = {
         "model": model,
         "file": str(file),
         "kind": "labels" if labels else "batch",
-        "outcome": decision.status,
+        "outcome": outcome.status,
         "suite": "champion" if run_id else "config schema (no champion yet)",
         "rows": result.row_count,
-        **decision.to_dict(),
+        **outcome.to_dict(),
         "failed_checks": render.checks_payload(result, config),
     }
     typer.echo(render.to_json(payload))
-    raise typer.Exit(0 if decision.status == "accepted" else 1)
+    raise typer.Exit(0 if outcome.status == "accepted" else 1)
 
 
 @app.command("land-labels")

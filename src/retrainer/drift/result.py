@@ -67,7 +67,7 @@ class FeatureDrift:
             tuple(str(r) for r in data.get("reasons", ())),
         )
 
-    def summary(self) -> dict[str, Any]:
+    def to_evidence(self) -> dict[str, Any]:
         """The few numbers an Asset event or an alert carries for a drifted feature."""
         return {
             "feature": self.feature,

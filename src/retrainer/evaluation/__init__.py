@@ -5,7 +5,7 @@ from __future__ import annotations
 from retrainer.evaluation.bootstrap import DiffInterval, McNemar, mcnemar, paired_bootstrap
 from retrainer.evaluation.challenger import Evaluation, evaluate_challenger, load_model
 from retrainer.evaluation.compare import compare_models
-from retrainer.evaluation.gate import GateDecision, RuleOutcome, decide
+from retrainer.evaluation.gate import GateDecision, RuleOutcome, judge_challenger
 from retrainer.evaluation.metrics import compute_metrics, predict_scores
 from retrainer.evaluation.slices import fairness, slice_metrics
 
@@ -17,9 +17,9 @@ __all__ = [
     "RuleOutcome",
     "compare_models",
     "compute_metrics",
-    "decide",
     "evaluate_challenger",
     "fairness",
+    "judge_challenger",
     "load_model",
     "mcnemar",
     "paired_bootstrap",

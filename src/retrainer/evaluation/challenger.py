@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NothingToDo
 from retrainer.evaluation.compare import compare_models
-from retrainer.evaluation.gate import decide
+from retrainer.evaluation.gate import judge_challenger
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.evaluation.report import render_html
 from retrainer.registry.promotion import mark_rejected
@@ -132,7 +132,7 @@ def evaluate_challenger(
     evidence = compare_models(holdout, challenger_model, champion_model, config)
     if champion is not None and champion_model is None:
         evidence["champion_error"] = "the champion could not be loaded"
-    decision = decide(challenger_metrics, champion_metrics, config.gate, evidence)
+    decision = judge_challenger(challenger_metrics, champion_metrics, config.gate, evidence)
     log.info(
         "gate for %s v%s vs champion v%s: %s", config.name, version, champion_v, decision.reason
     )

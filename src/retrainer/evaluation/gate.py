@@ -22,7 +22,7 @@ from retrainer.metric_specs import greater_is_better
 if TYPE_CHECKING:
     from retrainer.config import GateConfig
 
-__all__ = ["COMPARISON_RULES", "GateDecision", "RuleOutcome", "decide"]
+__all__ = ["COMPARISON_RULES", "GateDecision", "RuleOutcome", "judge_challenger"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _fmt(value: float | None) -> str:
     return "missing" if value is None else f"{value:.4f}"
 
 
-def decide(
+def judge_challenger(
     challenger: dict[str, float],
     champion: dict[str, float] | None,
     gate: GateConfig,

@@ -149,8 +149,8 @@ def check_batch(
         report_key,
         report_uri,
         now,
-        [f.summary() for f in drift.drifted_features],
-        None if drift.prediction is None else drift.prediction.summary(),
+        [f.to_evidence() for f in drift.drifted_features],
+        None if drift.prediction is None else drift.prediction.to_evidence(),
     )
     write_monitor(storage, result)
 

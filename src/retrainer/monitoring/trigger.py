@@ -38,7 +38,7 @@ __all__ = [
     "AUTOMATIC_TRIGGERS",
     "BatchJudgement",
     "BatchSignals",
-    "RetrainRecord",
+    "PastRetrain",
     "TriggerDecision",
     "decide_trigger",
     "judge_batch",
@@ -77,7 +77,7 @@ class BatchSignals:
 
 
 @dataclass(frozen=True)
-class RetrainRecord:
+class PastRetrain:
     """One earlier retrain: which version, what started it, and when (in the policy clock)."""
 
     version: str
@@ -247,7 +247,7 @@ def _as_time(value: str | datetime | None) -> datetime | None:
 def _suppression(
     signals: BatchSignals,
     policy: TriggerConfig,
-    history: Sequence[RetrainRecord],
+    history: Sequence[PastRetrain],
     now: datetime,
 ) -> str | None:
     if signals.rows < policy.min_rows:
@@ -272,7 +272,7 @@ def decide_trigger(
     model: str,
     current: BatchSignals,
     previous: Sequence[BatchSignals],
-    history: Sequence[RetrainRecord],
+    history: Sequence[PastRetrain],
     policy: TriggerConfig,
     metric: str,
     *,

@@ -92,7 +92,7 @@ def decide_batches(
         NothingToDo: no batch was checked or labelled.
     """
     from retrainer.lake import keys
-    from retrainer.monitoring.decide import decide_batch
+    from retrainer.monitoring.signals import decide_batch
 
     seen = {c["batch_id"] for c in checks}
     todo = list(checks) + [{"batch_id": b} for b in labelled if b not in seen]

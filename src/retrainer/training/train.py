@@ -166,7 +166,7 @@ def window_inputs(
     client: MlflowClient, storage: Storage, config: ModelConfig
 ) -> tuple[list[str], list[str]]:
     """What a since_break window needs: the champion's training batches, the flagged ones."""
-    from retrainer.monitoring.decide import flagged_batches
+    from retrainer.monitoring.signals import flagged_batches
     from retrainer.registry.versions import champion_version
 
     champion = champion_version(client, config.name)
@@ -350,7 +350,7 @@ def train_challenger(
     )
     log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
     return TrainedModel(
-        config.name, str(version), run_id, holdout_key, chosen.describe(), metrics, importances
+        config.name, str(version), run_id, holdout_key, chosen.lineage(), metrics, importances
     )
 
 

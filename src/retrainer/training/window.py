@@ -31,7 +31,8 @@ class TrainingWindow:
     end: str | None
     policy: str = "sliding"
 
-    def describe(self) -> dict[str, Any]:
+    def lineage(self) -> dict[str, Any]:
+        """Which data the model learned from (policy, batches, rows, time span): JSON-safe."""
         return {
             "policy": self.policy,
             "batches": list(self.batch_ids),

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "REASONS_COLUMN",
     "BatchValidation",
-    "Decision",
-    "decide",
+    "SeverityOutcome",
+    "apply_severities",
     "quarantine",
     "validate_batch",
 ]
@@ -168,7 +168,7 @@ def _row_quarantine(
 
 
 @dataclass(frozen=True)
-class Decision:
+class SeverityOutcome:
     """What the severities make of a validation result, before anything is written."""
 
     status: Status
@@ -192,14 +192,14 @@ class Decision:
         }
 
 
-def decide(
+def apply_severities(
     frame: pd.DataFrame,
     result: ValidationResult,
     spec: SuiteSpec,
     config: ModelConfig,
     *,
     require_target: bool = False,
-) -> Decision:
+) -> SeverityOutcome:
     """Apply the configured severities to a validation result and the failing rows.
 
     A ``range`` check with severity ``block`` or ``warn`` tolerates up to
@@ -242,7 +242,9 @@ def decide(
             else f"row_count ({share}; fewer than {spec.min_rows} left)"
         )
     status: Status = "blocked" if blocking else ("rows_quarantined" if n_bad else "accepted")
-    return Decision(status, tuple(blocking), tuple(warnings), selected, tuple(reasons), counts)
+    return SeverityOutcome(
+        status, tuple(blocking), tuple(warnings), selected, tuple(reasons), counts
+    )
 
 
 def validate_batch(
@@ -279,7 +281,7 @@ def validate_batch(
             storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"], prefix
         ) from None
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
-    decision = decide(frame, result, spec, config, require_target=require_target)
+    decision = apply_severities(frame, result, spec, config, require_target=require_target)
     if decision.status == "blocked":
         raise _block(
             storage, config, batch_id, source_key, raw, result, list(decision.blocking), prefix

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from retrainer.errors import ValidationFailed
-from retrainer.validation.batch import REASONS_COLUMN, decide
+from retrainer.validation.batch import REASONS_COLUMN, apply_severities
 from retrainer.validation.runner import validate_frame
 
 if TYPE_CHECKING:
@@ -44,18 +44,18 @@ def check_training_set(
         ValidationFailed: a blocking check failed; nothing may be trained on this set.
     """
     result = validate_frame(frame, spec, name=name, require_target=True)
-    decision = decide(frame, result, spec, config, require_target=True)
-    if decision.status == "blocked":
+    outcome = apply_severities(frame, result, spec, config, require_target=True)
+    if outcome.status == "blocked":
         raise ValidationFailed(
-            f"{name} of {config.name!r} cannot be trained on: " + "; ".join(decision.blocking),
+            f"{name} of {config.name!r} cannot be trained on: " + "; ".join(outcome.blocking),
             batch_id=name,
-            failed_checks=list(decision.blocking),
+            failed_checks=list(outcome.blocking),
             evidence=result.to_dict(),
         )
-    selected = decision.selected
+    selected = outcome.selected
     rejected = frame[selected].copy()
     if len(rejected):
-        rejected[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
+        rejected[REASONS_COLUMN] = [r for r, s in zip(outcome.reasons, selected, strict=True) if s]
     return CheckedSet(
-        frame[~selected].reset_index(drop=True), rejected, decision.counts, decision.warnings
+        frame[~selected].reset_index(drop=True), rejected, outcome.counts, outcome.warnings
     )

@@ -22,7 +22,7 @@ from retrainer.lake import (
 )
 from retrainer.monitoring.trigger import (
     BatchSignals,
-    RetrainRecord,
+    PastRetrain,
     TriggerDecision,
     decide_trigger,
 )
@@ -147,7 +147,7 @@ def _window_end(tags: dict[str, str]) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> list[RetrainRecord]:
+def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> list[PastRetrain]:
     """Every registered version with the trigger that started it and when.
 
     With the data clock a retrain happened at the end of its training window (the newest
@@ -164,7 +164,7 @@ def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> li
         at = _window_end(mv.tags) if clock == "data" else None
         if at is None:
             at = datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC)
-        records.append(RetrainRecord(str(mv.version), mv.tags.get(TRIGGER, "?"), at))
+        records.append(PastRetrain(str(mv.version), mv.tags.get(TRIGGER, "?"), at))
     return sorted(records, key=lambda r: r.at)
 
 
