@@ -60,24 +60,16 @@ def skip_if_already_trained(
     Raises:
         NothingToDo: a version was already trained and judged on the same batches.
     """
-    from retrainer.config import WindowConfig
     from retrainer.lake import accepted_batches
     from retrainer.training.train import window_inputs
-    from retrainer.training.window import choose_batches
+    from retrainer.training.window import choose_window
 
     metas = accepted_batches(storage, config.name)
     if not metas:
         return
-    if window_batches:
-        window = WindowConfig(kind="sliding", batches=window_batches)
     champion_batches, flagged = window_inputs(client, storage, config)
-    chosen, _ = choose_batches(
-        metas,
-        window or config.training.window,
-        min_rows=config.training.min_rows,
-        holdout_fraction=config.training.holdout_fraction,
-        champion_batches=champion_batches,
-        flagged=flagged,
+    chosen, _ = choose_window(
+        metas, config, window, window_batches, champion_batches=champion_batches, flagged=flagged
     )
     wanted = ",".join(m.batch_id for m in chosen)
     try:

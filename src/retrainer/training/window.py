@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig, WindowConfig
     from retrainer.storage import Storage
 
-__all__ = ["TrainingWindow", "assemble_window", "choose_batches"]
+__all__ = ["TrainingWindow", "assemble_window", "choose_batches", "choose_window"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,34 @@ def choose_batches(
     return chosen, f"sliding: last {len(chosen)} batches"
 
 
+def choose_window(
+    metas: Sequence[BatchMeta],
+    config: ModelConfig,
+    window: WindowConfig | None = None,
+    window_batches: int | None = None,
+    *,
+    champion_batches: Sequence[str] = (),
+    flagged: Sequence[str] = (),
+) -> tuple[list[BatchMeta], str]:
+    """The batches the model's window policy picks from ``metas``, and the policy's name.
+
+    ``window_batches`` (a manual override) means a sliding window of that many batches;
+    otherwise ``window`` or the config's ``training.window`` decides.
+    """
+    from retrainer.config import WindowConfig
+
+    if window_batches:
+        window = WindowConfig(kind="sliding", batches=window_batches)
+    return choose_batches(
+        metas,
+        window or config.training.window,
+        min_rows=config.training.min_rows,
+        holdout_fraction=config.training.holdout_fraction,
+        champion_batches=champion_batches,
+        flagged=flagged,
+    )
+
+
 def assemble_window(
     storage: Storage,
     config: ModelConfig,
@@ -106,8 +134,6 @@ def assemble_window(
     """
     import pandas as pd
 
-    from retrainer.config import WindowConfig
-
     metas = accepted_batches(storage, config.name)
     if until_batch is not None:
         ids = [m.batch_id for m in metas]
@@ -119,15 +145,8 @@ def assemble_window(
             f"no accepted batches for {config.name!r} under {keys.batches(config.name)}: "
             "land data first (retrainer land)"
         )
-    if window_batches:
-        window = WindowConfig(kind="sliding", batches=window_batches)
-    chosen, policy = choose_batches(
-        metas,
-        window or config.training.window,
-        min_rows=config.training.min_rows,
-        holdout_fraction=config.training.holdout_fraction,
-        champion_batches=champion_batches,
-        flagged=flagged,
+    chosen, policy = choose_window(
+        metas, config, window, window_batches, champion_batches=champion_batches, flagged=flagged
     )
     frames = [storage.read_frame(m.data_key) for m in chosen]
     time_col = config.data.time_column
