@@ -229,3 +229,34 @@ def test_email_channel_needs_recipients(tmp_path: Path) -> None:
         _settings(tmp_path, channels=["email"])
     with pytest.raises(ConfigError, match=r"alerts\.events"):
         _settings(tmp_path, events=["drfit"])
+
+
+@pytest.mark.parametrize(
+    "url", ["hooks.example.org/services/T0/B0/SECRET123", "htp:/hooks.example.org/SECRET123"]
+)
+@pytest.mark.parametrize("where", ["settings", "connection"])
+def test_a_malformed_webhook_url_is_never_logged(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    where: str,
+) -> None:
+    from retrainer.orchestration.notifiers import send_alert
+
+    if where == "settings":
+        monkeypatch.setenv("RETRAINER_ALERT_WEBHOOK_URL", url)
+    else:
+        monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", _url_connection(url))
+    settings = _settings(tmp_path, channels=["webhook"])
+    with (
+        caplog.at_level(logging.DEBUG),
+        caplog.at_level(logging.DEBUG, logger="retrainer.orchestration.notifiers"),
+    ):
+        assert not send_alert(settings, "rainfall: drift", "x", event="drift")
+    # Airflow's first import may route logging to stdout (structlog): read both.
+    printed = capsys.readouterr()
+    logged = [r.getMessage() for r in caplog.records] + [printed.out, printed.err]
+    assert any("not delivered" in m for m in logged), logged
+    assert not [m for m in logged if "SECRET123" in m]  # the URL is the webhook's secret

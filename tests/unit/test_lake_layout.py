@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrainer.lake import keys
+from tests.unit.source_scan import docstring_ids
 
 pytestmark = pytest.mark.unit
 
@@ -73,20 +74,9 @@ def test_keys_are_the_layout_byte_for_byte() -> None:
     assert keys.champion_claim("m", "1-2") == "locks/m/champion-1-2.json"
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    """Ids of the docstring nodes: prose about the layout, not keys being built."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
-
-
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     """Every string literal and f-string (placeholders as ``{}``), docstrings left out."""
-    skip = _docstrings(tree)
+    skip = docstring_ids(tree)
     parts: set[int] = set()
     out = []
     for node in ast.walk(tree):

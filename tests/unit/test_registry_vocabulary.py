@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from retrainer.registry import tags as vocabulary
+from tests.unit.source_scan import docstring_ids
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "src" / "retrainer"
@@ -57,16 +58,6 @@ ALIAS_CALLS = {
     "alias_version": 2,
 }
 NAMESPACED = re.compile(r"(?<![\w.])retrainer\.[A-Za-z_][\w.]*")
-
-
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
 
 
 def _namespaced_problem(text: str) -> str | None:
@@ -140,7 +131,7 @@ def _context_problems(tree: ast.AST) -> list[tuple[ast.AST, str]]:
 def problems(source: str) -> list[str]:
     """Every spelled tag or alias name in one module's source, as ``line: what``."""
     tree = ast.parse(source)
-    skip = _docstrings(tree)
+    skip = docstring_ids(tree)
     found: list[tuple[ast.AST, str]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Constant) or not isinstance(node.value, str):

@@ -38,13 +38,24 @@ if TYPE_CHECKING:
 __all__ = ["DeliveryError", "RetrainerNotifier", "deliver", "send_alert"]
 
 log = logging.getLogger(__name__)
-# slack_sdk logs the webhook URL (a secret) at DEBUG: its client gets a logger that never does.
+# slack_sdk's client logs the webhook URL (a secret) in its own messages (DEBUG requests,
+# INFO retries, ERROR "Invalid URL detected: <url>"): it gets a logger that stays silent.
+# What failed is still logged, redacted, from the DeliveryError the caller catches.
 _client_log = logging.getLogger("retrainer.notify.webhook")
-_client_log.setLevel(logging.INFO)
+_client_log.setLevel(logging.CRITICAL + 1)
 
 
 class DeliveryError(RetrainerError):
     """A channel could not deliver an alert (unreachable, refused, bad credentials)."""
+
+
+def _redacted(exc: Exception, *secrets: str | None) -> str:
+    """The error as text, without the webhook URL: libraries quote a URL they refuse."""
+    text = f"{type(exc).__name__}: {exc}"
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<webhook URL>")
+    return text
 
 
 def _post_webhook(settings: Settings, alert: Alert) -> None:
@@ -61,18 +72,21 @@ def _post_webhook(settings: Settings, alert: Alert) -> None:
 
         conn_id = settings.alerts.webhook_conn_id
         hook = SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=timeout, logger=_client_log)
+        conn = None
         try:
-            extra = hook.get_connection(conn_id).extra_dejson
+            conn = hook.get_connection(conn_id)
+            extra = conn.extra_dejson
             client = hook.client
         except Exception as exc:  # missing or unusable connection: cannot deliver
+            secrets = (conn.password, conn.host) if conn is not None else ()
             raise DeliveryError(
-                f"connection {conn_id!r} unusable: {type(exc).__name__}: {exc}"
+                f"connection {conn_id!r} unusable: {_redacted(exc, *secrets)}"
             ) from exc
         headers = {str(k): str(v) for k, v in (extra.get("headers") or {}).items()}
     try:
         response = client.send_dict(body, headers=headers or None)
     except Exception as exc:  # refused, timed out, a malformed URL: all "not delivered"
-        raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
+        raise DeliveryError(f"webhook unreachable: {_redacted(exc, client.url)}") from exc
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"webhook answered HTTP {response.status_code}")
 
