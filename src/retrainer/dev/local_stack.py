@@ -37,11 +37,23 @@ def _bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only (other users of the machine must not read
+    the signing secrets or the login password). Created 0600 from the start, not chmod-ed
+    after, so there is no instant at which the file is world-readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # an older file from before this rule keeps its mode otherwise
+
+
 def _secret(path: Path) -> str:
     # Every component must sign and check task tokens with the same secret.
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
+        _write_private(path, secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # left readable by an earlier version: close it now
     return path.read_text().strip()
 
 
@@ -58,7 +70,7 @@ def airflow_env(
     airflow_home = home / "airflow"
     airflow_home.mkdir(parents=True, exist_ok=True)
     passwords = airflow_home / "simple_auth_manager_passwords.json"
-    passwords.write_text(json.dumps({user: password}))
+    _write_private(passwords, json.dumps({user: password}))
     base_url = f"http://127.0.0.1:{port}"
     # Inherit the caller's environment (PATH, credentials) but not a test harness's
     # unit-test mode, which would change how Airflow behaves.
