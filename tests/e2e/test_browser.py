@@ -234,6 +234,50 @@ def test_models_page_lists_each_model(page, stack) -> None:  # type: ignore[no-u
     _shot(page, "airflow-models-page")
 
 
+# A script that, run with the viewer's Airflow session, would create a variable and set a
+# flag: the stored-XSS attack on a report page served from the Airflow origin.
+_XSS_PROBE = "xss_probe"
+_HOSTILE_PAGE = f"""<!doctype html><body><p>raw</p>
+<img src=x onerror="window.__xss=1">
+<script>window.__xss = 2;
+fetch('/api/v2/variables', {{method: 'POST', credentials: 'include',
+  headers: {{'Content-Type': 'application/json'}},
+  body: JSON.stringify({{key: '{_XSS_PROBE}', value: 'pwned'}})}})
+  .then(r => {{ window.__xss = r.status; }});
+</script></body>"""
+
+
+def test_a_hostile_report_cannot_use_the_viewers_session(page, stack) -> None:  # type: ignore[no-untyped-def]
+    """Markup in the lake (an unsanitised page, as an older version or a hand wrote it) is
+    opened by a logged-in user through the Airflow API server: nothing runs, and the
+    Airflow API sees no request made with their cookie."""
+    from retrainer.dev.airflow_api import AirflowAPIError
+
+    # The control: from an Airflow page, the session cookie alone does create a variable,
+    # so the probe below is a working detector.
+    page.goto(f"{stack.airflow_url}/")
+    status = page.evaluate(
+        """() => fetch('/api/v2/variables', {method: 'POST', credentials: 'include',
+             headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({key: 'xss_control', value: '1'})}).then(r => r.status)"""
+    )
+    assert status == 201, status
+    stack.api._request("DELETE", "/api/v2/variables/xss_control")
+
+    key = f"quarantine/{AUTO}/xss-raw/data_docs.html"
+    stack.storage.write_bytes(key, _HOSTILE_PAGE.encode())
+    response = page.goto(f"{stack.airflow_url}/retrainer/{key}", wait_until="load")
+    assert response is not None and response.status == 200
+    assert "sandbox" in response.headers["content-security-policy"]
+    page.wait_for_timeout(1500)  # time for the image error and the fetch
+    assert page.evaluate("() => window.__xss") is None
+    assert page.inner_text("body").strip() == "raw"
+    _shot(page, "hostile-report-inert")
+    with pytest.raises(AirflowAPIError) as missing:
+        stack.api._request("GET", f"/api/v2/variables/{_XSS_PROBE}")
+    assert missing.value.status == 404
+
+
 def test_roll_back_from_its_form(page, stack) -> None:  # type: ignore[no-untyped-def]
     from retrainer.registry import champion_version
 
