@@ -109,7 +109,8 @@ def test_a_tenth_of_a_standard_deviation_in_the_main_feature_is_found() -> None:
     assert found == 20
     x0 = next(f for f in result.features if f.feature == "x0")
     assert x0.value == pytest.approx(0.1, abs=0.02)  # normalised Wasserstein ~ the shift
-    assert x0.threshold == pytest.approx(0.01)  # 10 equal shares of importance: 0.1 / 10
+    # 10 equal shares of importance would make it 0.1 / 10; the floor keeps it at half.
+    assert x0.threshold == pytest.approx(0.05)
     assert x0.statistics["psi"] < 0.02  # PSI alone would call this stable
     assert "x0 (W/sd 0.1" in result.explanation
 
@@ -138,3 +139,37 @@ def test_a_large_batch_does_not_flag_tiny_but_significant_changes() -> None:
     result = detect_drift(reference, Profile(features, ROWS), DriftConfig(), IMPORTANCES)
     x5 = next(f for f in result.features if f.feature == "x5")
     assert x5.p_adjusted < 1e-4 and not x5.drifted and not result.drift
+
+
+def _shifted_categorical(rng: np.random.Generator, n: int) -> CategoricalProfile:
+    # About as small as the numeric shifts: 1 point of probability from "a" to "d".
+    counts = rng.multinomial(n, [0.39, 0.3, 0.2, 0.11])
+    return CategoricalProfile(
+        {**dict(zip(LEVELS, map(int, counts), strict=True)), "__unseen__": 0}, 0
+    )
+
+
+def test_a_large_batch_with_negligible_shifts_everywhere_stays_quiet() -> None:
+    """500k rows, every feature moved by 0.02 sd (or a point of probability): each change
+    is highly significant, none matters. The main feature's importance-scaled threshold
+    (0.01 without the floor) would flag it and, with it, 40% of the importance."""
+    rng = np.random.default_rng(17)
+    reference = _reference(rng)
+    n = 500_000
+    features: dict[str, NumericProfile | CategoricalProfile] = {}
+    for name, ref in reference.features.items():
+        if isinstance(ref, NumericProfile):
+            features[name] = _numeric(rng, ref, n, 0.02)
+        else:
+            features[name] = _shifted_categorical(rng, n)
+    result = detect_drift(reference, Profile(features, n), DriftConfig(), IMPORTANCES)
+    x0 = next(f for f in result.features if f.feature == "x0")
+    assert x0.p_adjusted < 1e-3  # significant: only the effect floor keeps it quiet
+    assert x0.value == pytest.approx(0.02, abs=0.005)
+    assert not result.drifted_features and not result.drift
+    assert result.explanation.startswith("no drift: no feature above its threshold")
+    # The floor is a setting: lowered to the old tenth, the same batch alarms.
+    loose = detect_drift(
+        reference, Profile(features, n), DriftConfig(importance_floor=0.1), IMPORTANCES
+    )
+    assert loose.drift and [f.feature for f in loose.drifted_features] == ["x0"]

@@ -43,7 +43,14 @@ class DriftConfig(Frozen):
     importance_scaled: bool = Field(
         default=True,
         description="Lower a feature's threshold in proportion to its share of importance "
-        "above an equal share (never below a tenth of the threshold).",
+        "above an equal share (never below importance_floor of the threshold).",
+    )
+    importance_floor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.5,
+        description="Importance scaling never lowers a threshold below this share of it, "
+        "so some effect is too small to matter however large the batch: at 0.5 the "
+        "smallest normalised Wasserstein that drifts a feature is 0.05 (a twentieth of a "
+        "standard deviation).",
     )
     drift_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.3,

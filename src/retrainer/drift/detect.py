@@ -3,7 +3,10 @@
 A feature drifts when an effect size passes its threshold *and* the change is
 significant after Benjamini-Hochberg correction across features. Effect sizes do not
 grow with the batch, p-values do: the threshold keeps a million-row batch from flagging
-every column, the test keeps a small batch from flagging noise. The batch drifts when the
+every column, the test keeps a small batch from flagging noise. Thresholds shrink for the
+features the model leans on, but only down to ``importance_floor`` of the configured one:
+below that an effect is too small to matter, and at a large n it would always be
+significant. The batch drifts when the
 drifted features carry at least ``drift_share`` of the champion's importance: drift in
 features the model barely uses does not retrain for nothing.
 """
@@ -27,8 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["PREDICTION", "detect_drift"]
 
 PREDICTION = "prediction"
-# A feature's threshold is never scaled below this share of the configured one.
-_MIN_SCALE = 0.1
 
 
 def _weight(value: Any) -> float:
@@ -76,7 +77,7 @@ def _threshold(
         return base
     # A feature carrying k equal shares of the importance gets a k times smaller threshold:
     # a small shift in what the model leans on matters more than a large one elsewhere.
-    return base * max(_MIN_SCALE, min(1.0, 1.0 / (n_features * weight)))
+    return base * max(config.importance_floor, min(1.0, 1.0 / (n_features * weight)))
 
 
 def _evaluate(
@@ -189,13 +190,13 @@ def detect_drift(
         :math:`w_j = \\max(I_j, 0) / \\sum_k \\max(I_k, 0)` over :math:`m` features:
 
         .. math::
-            t_j = t \\cdot \\max(0.1, \\min(1, 1 / (m w_j))), \\qquad
+            t_j = t \\cdot \\max(f, \\min(1, 1 / (m w_j))), \\qquad
             \\text{drifted}_j = [d_j > t_j \\lor \\text{missing or unseen change}]
                 \\land [\\tilde p_j \\le \\alpha]
 
-        where :math:`\\tilde p` are Benjamini-Hochberg adjusted p-values (scipy's
-        ``false_discovery_control``) and ``feature_thresholds[j]`` replaces
-        :math:`t_j`. The batch drifts when
+        where :math:`f` is ``importance_floor``, :math:`\\tilde p` are Benjamini-Hochberg
+        adjusted p-values (scipy's ``false_discovery_control``) and
+        ``feature_thresholds[j]`` replaces :math:`t_j`. The batch drifts when
 
         .. math:: \\text{score} = \\sum_j w_j \\, \\text{drifted}_j \\ge \\text{drift\\_share}.
 
