@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import RegistryError, StaleClaim
+from retrainer.errors import ChampionMoved, RegistryError, StaleClaim
 from retrainer.lake import keys
-from retrainer.registry.ledger import alias_events, record_event
+from retrainer.registry.ledger import alias_events, record_once
 from retrainer.registry.versions import champion_version, now_iso
 
 if TYPE_CHECKING:
@@ -141,6 +141,11 @@ def release_claim(storage: Storage, key: str, *, reason: str, actor: str) -> Non
     storage.write_json(keys.claim_release(key), marker)
 
 
+def _entry_key(claim: Claim) -> str:
+    """Where the ledger entry of a claimed move is written (its claim's time and event)."""
+    return keys.ledger_entry(claim.model, datetime.fromisoformat(claim.time), claim.event)
+
+
 def claim_chain(storage: Storage, model: str, epoch: str) -> list[str]:
     """The claim keys of one epoch in attempt order: the last one holds the epoch."""
     chain: list[str] = []
@@ -166,6 +171,7 @@ def claim_champion(
     the takeover written to the ledger).
 
     Raises:
+        ChampionMoved: another move of this epoch already moved the alias (it won).
         StaleClaim: the epoch's claim is empty or malformed (``retrainer doctor`` clears it).
         RegistryError: another move holds this epoch and is not stale.
     """
@@ -185,6 +191,13 @@ def claim_champion(
             own = head is not None and head.version == str(version) and head.event in {event, ""}
             if own and not released and head is not None:
                 return head  # our own claim: a retry after a crash before the alias move
+            if head is not None and head.event and storage.exists(_entry_key(head)):
+                raise ChampionMoved(
+                    f"v{head.version} of {model!r} already replaced champion "
+                    f"v{snapshot.champion} ({head.event} by {head.actor} at {head.time}): a "
+                    f"{head.event} won the race; v{version} is not moved, re-run the "
+                    "evaluation against the new champion"
+                )
             now = datetime.now(UTC)
             if head is not None and not released and head.age(now) < stale_after:
                 raise RegistryError(
@@ -211,8 +224,8 @@ def claim_champion(
         )
         if not storage.create_new(key, claim.to_bytes()):
             continue  # a racer created this attempt first: look again at what it holds
-        if chain:
-            record_event(
+        if chain:  # at the claim's time, so it sorts before the move it makes possible
+            record_once(
                 storage,
                 model,
                 "claim_takeover",
@@ -224,6 +237,7 @@ def claim_champion(
                     "reason": "the claim was released or had expired without moving the alias",
                     "actor": actor,
                 },
+                at=claim.time,
             )
         return claim
     raise RegistryError(

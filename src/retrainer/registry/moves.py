@@ -146,18 +146,27 @@ def pending_claims(storage: Storage, model: str) -> list[Claim]:
 
 
 def complete_pending(
-    client: MlflowClient, storage: Storage, model: str, *, by: str = "retrainer (recovery)"
+    client: MlflowClient,
+    storage: Storage,
+    model: str,
+    *,
+    snapshot: Snapshot | None = None,
+    by: str = "retrainer (recovery)",
 ) -> list[dict[str, Any]]:
     """Record the move retrainer made but was killed before recording; [] when none.
 
     The champion alias points at a claim's version, the ledger's last champion is the one
     that claim replaces, and the claim has no ledger entry: that is retrainer's own move,
-    completed from its intent (and never a ``manual_change``).
+    completed from its intent (and never a ``manual_change``). ``snapshot`` saves the
+    alias read when the caller has just made it.
     """
-    current = champion_version(client, model)
-    if current is None:
+    if snapshot is None:
+        current = champion_version(client, model)
+        now_v = None if current is None else str(current.version)
+    else:
+        now_v = snapshot.champion
+    if now_v is None:
         return []
-    now_v = str(current.version)
     known = alias_events(storage, model)
     ledger_v = str(known[-1]["version"]) if known and known[-1].get("version") else None
     if now_v == ledger_v:

@@ -76,8 +76,9 @@ def promote(
         StaleClaim: an empty or malformed claim blocks the epoch (``retrainer doctor``).
         RegistryError: the champion moved since the challenger was evaluated.
     """
-    complete_pending(client, storage, model)  # a killed move first gets its ledger entry
     snapshot = take_snapshot(client, storage, model)
+    if complete_pending(client, storage, model, snapshot=snapshot):
+        snapshot = take_snapshot(client, storage, model)  # a killed move got its entry
     current_v = snapshot.champion
     if current_v == version:
         raise RegistryError(f"version {version} of {model!r} is already the champion")

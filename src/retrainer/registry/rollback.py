@@ -55,9 +55,10 @@ def rollback(
     """
     if not reason or not reason.strip():
         raise RegistryError("a rollback needs a reason")
-    complete_pending(client, storage, model)  # a killed move first gets its ledger entry
     # One read of champion and ledger: the checks below and the claim's epoch use it.
     snapshot = take_snapshot(client, storage, model)
+    if complete_pending(client, storage, model, snapshot=snapshot):
+        snapshot = take_snapshot(client, storage, model)  # a killed move got its entry
     if snapshot.champion is None:
         raise NoChampion(f"{model!r} has no champion to roll back from")
     current = get_version(client, model, snapshot.champion)
