@@ -94,14 +94,11 @@ def reconcile_champion(
 ) -> dict[str, Any] | None:
     """Record a champion move the ledger does not know about (a hand edit in the MLflow UI).
 
-    A move retrainer made but was killed before recording is completed from its claim
-    first (:func:`retrainer.registry.moves.complete_pending`), not mistaken for a hand edit.
+    Call :func:`retrainer.registry.moves.complete_pending` first: a move retrainer made
+    but was killed before recording is completed from its claim, not taken for a hand edit.
 
     Returns the new entry, or None when the registry and the ledger agree.
     """
-    from retrainer.registry.moves import complete_pending
-
-    complete_pending(client, storage, model)
     current = champion_version(client, model)
     now_v = None if current is None else str(current.version)
     known = alias_events(storage, model)

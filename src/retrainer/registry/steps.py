@@ -189,7 +189,10 @@ def reconcile_ledger(
 ) -> dict[str, Any] | None:
     """Record (and alert on) a ``champion`` move the ledger does not know; None if none."""
     from retrainer.registry.ledger import reconcile_champion
+    from retrainer.registry.moves import complete_pending
 
+    # retrainer's own move, killed before its ledger entry, is completed, not alerted on.
+    complete_pending(client, storage, model)
     found = reconcile_champion(client, storage, model, context=context)
     if found is None:
         log.info("the champion of %s is where the ledger says", model)
