@@ -13,6 +13,8 @@ a model version) so the message alone says what to fix.
     ├── ValidationFailed       a batch was blocked by its expectation suite (carries the evidence)
     ├── RegistryError          the MLflow registry is not in the state an action needs
     │   ├── NoChampion         the model has no `champion` alias yet
+    │   ├── ChampionMoved      the champion changed while a move was under way (it lost)
+    │   ├── StaleClaim         an empty or malformed champion claim blocks its epoch
     │   └── ApprovalError      an approval request is missing or has an unexpected answer
     ├── GateError              the champion/challenger gate could not decide (fails closed)
     └── NothingToDo            a step has no work this time (no batch, gate rejected, ...)
@@ -25,6 +27,7 @@ from typing import Any
 __all__ = [
     "ApprovalError",
     "BucketNotFound",
+    "ChampionMoved",
     "ConfigError",
     "GateError",
     "InputDataError",
@@ -34,6 +37,7 @@ __all__ = [
     "ObjectNotFound",
     "RegistryError",
     "RetrainerError",
+    "StaleClaim",
     "StorageError",
     "ValidationFailed",
 ]
@@ -98,6 +102,22 @@ class RegistryError(RetrainerError):
 
 class NoChampion(RegistryError):
     """The registered model has no `champion` alias."""
+
+
+class ChampionMoved(RegistryError):
+    """The champion moved between a move's snapshot and its claim: another move won."""
+
+
+class StaleClaim(RegistryError):
+    """A champion claim in the lake is empty or malformed; ``retrainer doctor`` clears it.
+
+    Attributes:
+        key: the claim's lake key.
+    """
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class ApprovalError(RegistryError):

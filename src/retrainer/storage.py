@@ -121,10 +121,11 @@ class LocalStorage(_FrameMixin):
     def create_new(self, key: str, data: bytes) -> bool:
         """Write ``key`` only if it does not exist yet; return whether this call created it.
 
-        The data goes to a temporary file first, then a hard link makes check and create
-        one step: of two racing writers exactly one wins (the promotion claim, kept
-        originals), and nobody ever sees half a file. Where hard links are not supported,
-        O_EXCL still gives the one winner.
+        The data goes to a temporary file first and is flushed to disk, then a hard link
+        makes check and create one step: of two racing writers exactly one wins (the
+        promotion claim, kept originals), and the key never exists without its content,
+        even when the process is killed half-way. Where hard links are not supported,
+        O_EXCL still gives the one winner, and a failed write removes the empty file.
         """
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +133,8 @@ class LocalStorage(_FrameMixin):
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.chmod(tmp, self._file_mode)
             try:
                 os.link(tmp, target)
@@ -148,8 +151,15 @@ class LocalStorage(_FrameMixin):
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._file_mode)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            # An empty claim would wedge every later promotion: never leave one behind.
+            target.unlink(missing_ok=True)
+            raise
         return True
 
     def read_bytes(self, key: str) -> bytes:

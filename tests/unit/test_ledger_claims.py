@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from retrainer.errors import RegistryError
+from retrainer.errors import RegistryError, StaleClaim
 from retrainer.evaluation.report import render_html
-from retrainer.registry.claims import claim_champion
-from retrainer.registry.ledger import champion_at, record_event
+from retrainer.registry.claims import Claim, Snapshot, claim_champion, read_claim, release_claim
+from retrainer.registry.ledger import champion_at, read_ledger
 from retrainer.storage import LocalStorage
 
 pytestmark = pytest.mark.unit
@@ -36,17 +39,80 @@ def test_create_new_has_exactly_one_winner_among_threads(tmp_path: Path) -> None
     assert storage.read_bytes("locks/m/x.json") == f"{wins[0]}".encode()
 
 
+def _claim(storage: LocalStorage, snapshot: Snapshot, version: str, **kw: Any) -> Claim:
+    return claim_champion(storage, snapshot, version, event="promote", actor="a", ledger={}, **kw)
+
+
 def test_claims_are_per_champion_epoch_and_a_retry_finds_its_own(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
-    key = claim_champion(storage, "m", "1", "2", actor="a")
-    assert key == "locks/m/champion-1-0.json"
-    assert claim_champion(storage, "m", "1", "2", actor="a") == key  # retried task
-    with pytest.raises(RegistryError, match="version 2 of 'm' already claimed"):
-        claim_champion(storage, "m", "1", "3", actor="b")
+    claim = _claim(storage, Snapshot("m", "1", 0), "2")
+    assert claim.key == "locks/m/champion-1-0.json"
+    assert claim.replaces == "1" and claim.ledger == {"claim": claim.key}
+    assert _claim(storage, Snapshot("m", "1", 0), "2") == claim  # retried task
+    with pytest.raises(RegistryError, match="version 2 of 'm' claimed the replacement"):
+        _claim(storage, Snapshot("m", "1", 0), "3")
     # Once the change is in the ledger the epoch moves on, even back to the same version.
-    record_event(storage, "m", "promote", {"version": "2", "previous_version": "1"})
-    record_event(storage, "m", "rollback", {"version": "1", "previous_version": "2"})
-    assert claim_champion(storage, "m", "1", "3", actor="b") == "locks/m/champion-1-2.json"
+    assert _claim(storage, Snapshot("m", "1", 2), "3").key == "locks/m/champion-1-2.json"
+
+
+def test_a_claim_is_never_on_disk_without_its_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between creating the key and writing it, a claim used to stay empty for ever."""
+    storage = LocalStorage(tmp_path)
+    target = storage.path / "locks/m/champion-1-0.json"
+
+    def no_hard_links(*_: Any) -> None:
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    real_fdopen = os.fdopen
+
+    def full_disk_on_target(fd: int, *args: Any, **kwargs: Any) -> Any:
+        handle = real_fdopen(fd, *args, **kwargs)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(target):
+            handle.write = _raise_disk_full  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    monkeypatch.setattr(os, "fdopen", full_disk_on_target)
+    with pytest.raises(OSError, match="No space"):
+        storage.create_new("locks/m/champion-1-0.json", b'{"version": "2"}')
+    assert not target.exists()  # no empty claim left behind to wedge the model
+    monkeypatch.setattr(os, "fdopen", real_fdopen)
+    assert storage.create_new("locks/m/champion-1-0.json", b'{"version": "2"}')
+    assert target.read_bytes() == b'{"version": "2"}'
+
+
+def _raise_disk_full(_: bytes) -> int:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_empty_claim_is_named_and_a_cleared_one_is_taken_over(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("locks/m/champion-1-0.json", b"")  # what a kill left before the fix
+    with pytest.raises(StaleClaim, match=r"champion-1-0.json is empty.*retrainer doctor m") as e:
+        _claim(storage, Snapshot("m", "1", 0), "2")
+    assert e.value.key == "locks/m/champion-1-0.json"
+    release_claim(storage, e.value.key, reason="cleared", actor="retrainer doctor")
+    claim = _claim(storage, Snapshot("m", "1", 0), "2")
+    assert claim.key == "locks/m/champion-1-0.1.json"
+    assert [x["event"] for x in read_ledger(storage, "m")] == ["claim_takeover"]
+
+
+def test_a_released_or_expired_claim_is_taken_over_once(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    dead = _claim(storage, Snapshot("m", "1", 0), "2")
+    with pytest.raises(RegistryError, match=r"retrainer doctor m --stale-after 0"):
+        _claim(storage, Snapshot("m", "1", 0), "3")
+    taken = _claim(storage, Snapshot("m", "1", 0), "3", stale_after=timedelta(0))
+    assert taken.key == "locks/m/champion-1-0.1.json"
+    takeover = read_ledger(storage, "m")[-1]
+    assert takeover["event"] == "claim_takeover" and takeover["taken_from"] == dead.key
+    assert takeover["stale_version"] == "2" and takeover["version"] == "3"
+    release_claim(storage, taken.key, reason="move failed: locked", actor="a")
+    again = _claim(storage, Snapshot("m", "1", 0), "4")  # released: no wait for the TTL
+    assert again.key == "locks/m/champion-1-0.2.json"
+    assert read_claim(storage, again.key).version == "4"
 
 
 def test_champion_at_a_time() -> None:

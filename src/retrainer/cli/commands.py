@@ -1,4 +1,5 @@
-"""The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status, history.
+"""The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status,
+history, doctor.
 
 Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
 stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
@@ -391,3 +392,48 @@ def history(
         typer.echo(f"{model}: no alias changes recorded")
     for e in entries:
         typer.echo(render.ledger_line(e))
+
+
+@app.command()
+def doctor(
+    model: str,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report, repair nothing")] = False,
+    stale_after: Annotated[
+        float,
+        typer.Option(
+            "--stale-after",
+            min=0,
+            help="Minutes after which a claim that never moved the alias is stale (default 60)",
+        ),
+    ] = 60.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Find stale or empty claims, unrecorded moves, ledger gaps and unjudged versions; repair.
+
+    Exit 0: nothing wrong, or all of it repaired; 1: problems remain (all of them with
+    --dry-run); 2: the config or a store could not be read.
+    """
+    from datetime import timedelta
+
+    from retrainer.config import model_file
+    from retrainer.registry import connect
+    from retrainer.registry.doctor import examine
+    from retrainer.storage import open_storage
+
+    try:
+        settings = _settings(config_dir)
+        model_file(settings.models_dir, model)  # the name becomes lake keys: check it first
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        checkup = examine(
+            connect(settings),
+            storage,
+            model,
+            repair=not dry_run,
+            stale_after=timedelta(minutes=stale_after),
+        )
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    typer.echo(render.to_json(checkup.to_dict()) if as_json else render.checkup_lines(checkup))
+    raise typer.Exit(1 if checkup.unrepaired else 0)

@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "champion_at_line",
     "checks_payload",
+    "checkup_lines",
     "ledger_line",
     "status_table",
     "to_json",
@@ -108,3 +109,19 @@ def ledger_line(e: dict[str, Any]) -> str:
         f"{e['time']}  {e['event']:<8} v{e['version']}{previous}  by {e.get('actor')}: "
         f"{e.get('reason')}{run}"
     )
+
+
+def checkup_lines(checkup: Any) -> str:
+    """``retrainer doctor``: one block per finding, what is wrong and what was done."""
+    if not checkup.findings:
+        return f"{checkup.model}: no problems found"
+    repaired = len(checkup.findings) - len(checkup.unrepaired)
+    lines = [
+        f"{checkup.model}: {len(checkup.findings)} problem(s), {repaired} repaired"
+        + (" (dry run: nothing written)" if checkup.dry_run else "")
+    ]
+    for f in checkup.findings:
+        mark = "repaired" if f.repaired else "NOT repaired"
+        lines.append(f"- {f.kind} {f.subject}: {f.problem}")
+        lines.append(f"    {mark}: {f.action}")
+    return "\n".join(lines)

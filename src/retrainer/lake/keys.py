@@ -14,7 +14,9 @@ reports/<m>/<batch>/<record>                drift.html, drift.json, monitor.json
 datasets/<m>/<run id>/                      a training run's train/holdout/rejected rows
 shadow/<m>/v<version>/<batch>.json          shadow comparison of a challenger, per batch
 ledger/<m>/<time>-<event>.json              append-only record of every alias change
-locks/<m>/champion-<epoch>.json             promotion claims (one winner per epoch)
+locks/<m>/champion-<epoch>[.<n>].json       champion claims: one winner per epoch (and per
+                                            takeover n of a stale claim); each holds its intent
+locks/<m>/champion-<epoch>[.<n>].released   a claim given up before its alias move
 ```
 
 Keys come from the model, batch and run ids, never "latest": a rerun overwrites the same
@@ -47,6 +49,8 @@ __all__ = [
     "batch_meta",
     "batches",
     "champion_claim",
+    "claim_release",
+    "claims",
     "incoming",
     "incoming_file",
     "labels",
@@ -181,6 +185,20 @@ def ledger_entry(model: str, at: datetime, event: str) -> str:
     return f"{ledger(model)}{at:%Y%m%dT%H%M%S%fZ}-{event}.json"
 
 
-def champion_claim(model: str, epoch: str) -> str:
-    """The claim to replace the champion of one epoch (created at most once)."""
-    return f"locks/{model}/champion-{epoch}.json"
+def claims(model: str) -> str:
+    """Prefix of a model's champion claims and their release markers."""
+    return f"locks/{model}/"
+
+
+def champion_claim(model: str, epoch: str, attempt: int = 0) -> str:
+    """The claim to replace the champion of one epoch (created at most once).
+
+    ``attempt`` n > 0 is the n-th takeover of a stale claim of the same epoch.
+    """
+    suffix = f".{attempt}" if attempt else ""
+    return f"{claims(model)}champion-{epoch}{suffix}.json"
+
+
+def claim_release(claim_key: str) -> str:
+    """The marker saying the claim at ``claim_key`` was given up (its alias never moved)."""
+    return claim_key.removesuffix(".json") + ".released"

@@ -6,11 +6,15 @@ key derived from its timestamp.
 
 Events that move ``champion``: ``promote``, ``rollback`` and ``manual_change`` (a move made
 outside retrainer, e.g. by hand in the MLflow UI, found by :func:`reconcile_champion`).
-Other events (``reject``, ``approval_*``) explain the story around them.
+Other events (``reject``, ``approval_*``, ``claim_takeover``, ``claim_cleared``) explain
+the story around them. A move made through a claim is written once, under a key derived
+from its claim's time (:func:`record_once`): the move and its recovery after a crash
+cannot both add an entry.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +34,7 @@ __all__ = [
     "read_ledger",
     "reconcile_champion",
     "record_event",
+    "record_once",
 ]
 
 CHAMPION_EVENTS = ("promote", "rollback", "manual_change")
@@ -41,6 +46,18 @@ def record_event(storage: Storage, model: str, event: str, payload: dict[str, An
     entry = {"model": model, "event": event, "time": now.isoformat(), **payload}
     key = keys.ledger_entry(model, now, event)
     storage.write_json(key, entry)
+    return key
+
+
+def record_once(
+    storage: Storage, model: str, event: str, payload: dict[str, Any], *, at: str
+) -> str:
+    """Write the ledger entry of time ``at`` unless it exists; return its key either way."""
+    when = datetime.fromisoformat(at)
+    entry = {"model": model, "event": event, "time": when.isoformat(), **payload}
+    key = keys.ledger_entry(model, when, event)
+    data = json.dumps(entry, indent=2, sort_keys=True, default=str).encode("utf-8")
+    storage.create_new(key, data)
     return key
 
 
@@ -76,6 +93,9 @@ def reconcile_champion(
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Record a champion move the ledger does not know about (a hand edit in the MLflow UI).
+
+    Call :func:`retrainer.registry.moves.complete_pending` first: a move retrainer made
+    but was killed before recording is completed from its claim, not taken for a hand edit.
 
     Returns the new entry, or None when the registry and the ledger agree.
     """

@@ -1,21 +1,22 @@
 """Move the aliases forward: promote a challenger to champion, or park a rejected one.
 
-Each alias change is claimed (:mod:`retrainer.registry.claims`), recorded on the version's
-tags before the alias moves, and written to the ledger after.
+Each champion move is claimed with its intent, recorded on the version's tags before the
+alias moves, and written to the ledger after (:mod:`retrainer.registry.moves`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import RegistryError
 from retrainer.registry.artifacts import ARTIFACTS
-from retrainer.registry.claims import claim_champion
+from retrainer.registry.claims import CLAIM_TTL, take_snapshot
 from retrainer.registry.ledger import record_event
+from retrainer.registry.moves import complete_claim, complete_pending, move_champion
 from retrainer.registry.tags import (
     CHALLENGER,
-    CHAMPION,
     PREVIOUS_CHAMPION,
     PROMOTED_AT,
     PROMOTED_BY,
@@ -26,10 +27,8 @@ from retrainer.registry.tags import (
 )
 from retrainer.registry.versions import (
     challenger_version,
-    champion_version,
     get_version,
     now_iso,
-    set_tags,
 )
 
 if TYPE_CHECKING:
@@ -64,17 +63,23 @@ def promote(
     reason: str,
     actor: str,
     context: dict[str, Any] | None = None,
+    stale_after: timedelta = CLAIM_TTL,
 ) -> AliasChange:
     """Move ``champion`` to ``version`` if the champion is still ``expected_champion``.
 
     The compare-and-set check stops a promotion that was decided against a champion that
-    has since changed (another retrain or a rollback won the race).
+    has since changed (another retrain or a rollback won the race); it and the claim read
+    the same snapshot, and the alias is read again after claiming.
 
     Raises:
+        ChampionMoved: a rollback or another promotion moved the champion meanwhile.
+        StaleClaim: an empty or malformed claim blocks the epoch (``retrainer doctor``).
         RegistryError: the champion moved since the challenger was evaluated.
     """
-    current = champion_version(client, model)
-    current_v = str(current.version) if current else None
+    snapshot = take_snapshot(client, storage, model)
+    if complete_pending(client, storage, model, snapshot=snapshot):
+        snapshot = take_snapshot(client, storage, model)  # a killed move got its entry
+    current_v = snapshot.champion
     if current_v == version:
         raise RegistryError(f"version {version} of {model!r} is already the champion")
     if current_v != (None if expected_champion is None else str(expected_champion)):
@@ -82,18 +87,20 @@ def promote(
             f"champion of {model!r} is now version {current_v}, not {expected_champion} as "
             f"when version {version} was evaluated: re-run the evaluation"
         )
-    claim_champion(storage, model, current_v, version, actor=actor, context=context)
     mv = get_version(client, model, version)
     run_id = mv.tags.get(RUN_ID) or mv.run_id
     # The monitor reads drift reference and validation suite of whatever is champion:
     # naming them on the version makes the binding visible in the registry UI.
     reference = f"runs:/{run_id}/{ARTIFACTS['profile']}"
     suite = f"runs:/{run_id}/{ARTIFACTS['suite']}"
-    set_tags(
+    claim = move_champion(
         client,
-        model,
+        storage,
+        snapshot,
         version,
-        {
+        event="promote",
+        actor=actor,
+        tags={
             PREVIOUS_CHAMPION: current_v,
             PROMOTED_AT: now_iso(),
             PROMOTED_BY: actor,
@@ -101,26 +108,19 @@ def promote(
             REFERENCE_PROFILE: reference,
             VALIDATION_SUITE: suite,
         },
-    )
-    client.set_registered_model_alias(model, CHAMPION, version)
-    holder = challenger_version(client, model)
-    if holder is not None and str(holder.version) == str(version):
-        client.delete_registered_model_alias(model, CHALLENGER)
-    key = record_event(
-        storage,
-        model,
-        "promote",
-        {
-            "version": version,
-            "previous_version": current_v,
-            "alias": CHAMPION,
+        ledger={
             "reason": reason,
-            "actor": actor,
             "reference_profile": reference,
             "validation_suite": suite,
             **(context or {}),
         },
+        context=context,
+        stale_after=stale_after,
     )
+    holder = challenger_version(client, model)
+    if holder is not None and str(holder.version) == str(version):
+        client.delete_registered_model_alias(model, CHALLENGER)
+    key = complete_claim(storage, claim)
     return AliasChange(model, "promote", version, current_v, reason, actor, key)
 
 

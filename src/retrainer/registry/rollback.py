@@ -1,16 +1,21 @@
-"""Move ``champion`` back to an earlier version that is fit to serve again."""
+"""Move ``champion`` back to an earlier version that is fit to serve again.
+
+A rollback claims the epoch it replaces, like a promotion: of a rollback and a promotion
+racing for the same champion, one wins and the other stops with ``ChampionMoved`` or a
+claim refusal (:mod:`retrainer.registry.moves`).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NoChampion, RegistryError
-from retrainer.registry.claims import claim_champion
+from retrainer.registry.claims import CLAIM_TTL, take_snapshot
 from retrainer.registry.fitness import signature_mismatch, unfit_for_rollback
-from retrainer.registry.ledger import record_event
+from retrainer.registry.moves import complete_claim, complete_pending, move_champion
 from retrainer.registry.promotion import AliasChange
 from retrainer.registry.tags import (
-    CHAMPION,
     PREVIOUS_CHAMPION,
     PROMOTED_AT,
     PROMOTED_BY,
@@ -18,7 +23,7 @@ from retrainer.registry.tags import (
     ROLLBACK_REASON,
     ROLLED_BACK_AT,
 )
-from retrainer.registry.versions import champion_version, get_version, now_iso, set_tags
+from retrainer.registry.versions import get_version, now_iso
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -37,20 +42,26 @@ def rollback(
     reason: str,
     actor: str,
     context: dict[str, Any] | None = None,
+    stale_after: timedelta = CLAIM_TTL,
 ) -> AliasChange:
     """Move ``champion`` back to ``target_version`` (default: the previous champion).
 
     Raises:
         NoChampion: the model has no champion to roll back from.
+        ChampionMoved: another move changed the champion while this one was under way.
         RegistryError: no target was given and none is known, the target does not exist,
             is already the champion, was never judged by the gate or failed one of its
             safety rules, or takes other inputs than the champion.
     """
     if not reason or not reason.strip():
         raise RegistryError("a rollback needs a reason")
-    current = champion_version(client, model)
-    if current is None:
+    # One read of champion and ledger: the checks below and the claim's epoch use it.
+    snapshot = take_snapshot(client, storage, model)
+    if complete_pending(client, storage, model, snapshot=snapshot):
+        snapshot = take_snapshot(client, storage, model)  # a killed move got its entry
+    if snapshot.champion is None:
         raise NoChampion(f"{model!r} has no champion to roll back from")
+    current = get_version(client, model, snapshot.champion)
     target = target_version or current.tags.get(PREVIOUS_CHAMPION) or None
     if not target or target == "None":
         raise RegistryError(
@@ -70,31 +81,23 @@ def rollback(
             f"version {target_v} of {model!r} takes other inputs than champion "
             f"{current_v}: {mismatch}"
         )
-    claim_champion(storage, model, current_v, target_v, actor=actor, context=context)
-    set_tags(
+    claim = move_champion(
         client,
-        model,
+        storage,
+        snapshot,
         target_v,
-        {
+        event="rollback",
+        actor=actor,
+        tags={
             PREVIOUS_CHAMPION: current_v,
             PROMOTED_AT: now_iso(),
             PROMOTED_BY: actor,
             PROMOTION_REASON: f"rollback: {reason}",
         },
+        retired_tags={ROLLED_BACK_AT: now_iso(), ROLLBACK_REASON: reason},
+        ledger={"reason": reason, **(context or {})},
+        context=context,
+        stale_after=stale_after,
     )
-    set_tags(client, model, current_v, {ROLLED_BACK_AT: now_iso(), ROLLBACK_REASON: reason})
-    client.set_registered_model_alias(model, CHAMPION, target_v)
-    key = record_event(
-        storage,
-        model,
-        "rollback",
-        {
-            "version": target_v,
-            "previous_version": current_v,
-            "alias": CHAMPION,
-            "reason": reason,
-            "actor": actor,
-            **(context or {}),
-        },
-    )
+    key = complete_claim(storage, claim)
     return AliasChange(model, "rollback", target_v, current_v, reason, actor, key)

@@ -71,12 +71,34 @@ def promote_challenger(
         RegistryError: it is not approved, or the champion moved since the evaluation.
     """
     from retrainer.registry.approval import approval_state
-    from retrainer.registry.promotion import promote
+    from retrainer.registry.moves import complete_pending
+    from retrainer.registry.promotion import AliasChange, promote
     from retrainer.registry.versions import champion_version
 
     model, version = evaluation.model, evaluation.gated_version()
+    # A retry of a promote killed after its alias move finishes the ledger entry here.
+    finished = [e for e in complete_pending(client, storage, model) if e["version"] == str(version)]
     current = champion_version(client, model)
     if current is not None and str(current.version) == str(version):
+        if finished:
+            e = finished[0]
+            change = AliasChange(
+                model,
+                "promote",
+                version,
+                e["previous_version"],
+                str(e.get("reason") or ""),
+                e["actor"],
+                e["key"],
+            )
+            alert(
+                f"{model}: v{version} promoted",
+                f"champion v{change.previous_version} -> v{version}: {change.reason} "
+                "(completed by the retry)",
+                change.to_dict(),
+                event="promotion",
+            )
+            return Promotion(version, change)
         log.info("v%s is already champion (a retried task): nothing to move", version)
         return Promotion(version)
     approval: dict[str, Any] = {}
@@ -167,7 +189,10 @@ def reconcile_ledger(
 ) -> dict[str, Any] | None:
     """Record (and alert on) a ``champion`` move the ledger does not know; None if none."""
     from retrainer.registry.ledger import reconcile_champion
+    from retrainer.registry.moves import complete_pending
 
+    # retrainer's own move, killed before its ledger entry, is completed, not alerted on.
+    complete_pending(client, storage, model)
     found = reconcile_champion(client, storage, model, context=context)
     if found is None:
         log.info("the champion of %s is where the ledger says", model)
