@@ -16,6 +16,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from retrainer.validation.rows import nested_values
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -78,8 +80,10 @@ _MAX_EXAMPLE_CHARS = 80
 
 def _json_safe(value: Any) -> Any:
     """A JSON-safe, short example value (a 10 MB field must not flood logs and alerts)."""
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
         value = value.item()
+    elif hasattr(value, "tolist"):  # an array read from a Parquet list column
+        value = value.tolist()
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, int | float | bool) or value is None:
@@ -124,6 +128,20 @@ def _pandas_checks(
         if column.name not in present:
             continue
         series = frame[column.name]
+        nested, found = nested_values(series)
+        if nested.any():
+            failed.append(
+                FailedCheck(
+                    "column_type",
+                    column.name,
+                    f"{int(nested.sum()):,} value(s) are of type {found}: a {column.kind} "
+                    "column holds one single value per row",
+                    int(nested.sum()),
+                    tuple(_json_safe(v) for v in series[nested].head(_EXAMPLES)),
+                )
+            )
+            broken.add(column.name)
+            continue
         if column.dtype == "numeric":
             if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
                 coerced = pd.to_numeric(series, errors="coerce")
