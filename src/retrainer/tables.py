@@ -47,6 +47,35 @@ def _check_not_truncated(text: str, name: str) -> None:
         )
 
 
+def _check_names(names: list[str], name: str) -> None:
+    """Two columns of one name: pandas renames one (``x.1``) and pyarrow refuses both."""
+    from collections import Counter
+
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        shown = ", ".join(repr(n) for n in repeated[:10])
+        more = f" and {len(repeated) - 10:,} more" if len(repeated) > 10 else ""
+        raise InputDataError(
+            f"{name}: duplicate column name(s) {shown}{more}: each column must appear once"
+        )
+
+
+def _header(data: bytes, kind: str, name: str) -> list[str]:
+    """The column names, from the Parquet footer or the CSV header line (no rows read)."""
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(pa.BufferReader(data)).names)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise InputDataError(f"{name}: corrupt Parquet file: {exc}") from exc
+    import csv
+
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    return next(csv.reader([first]), [])
+
+
 def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
     """Parse ``data`` (the bytes of file ``name``) as a table.
 
@@ -62,12 +91,12 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
     if not data:
         raise InputDataError(f"{name}: the file is empty (0 bytes)")
     kind = _format(data, name)
+    if kind == "parquet" and (data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC):
+        raise InputDataError(
+            f"{name}: not a valid Parquet file (missing PAR1 magic bytes; truncated or not Parquet)"
+        )
+    _check_names(_header(data, kind, name), name)
     if kind == "parquet":
-        if data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC:
-            raise InputDataError(
-                f"{name}: not a valid Parquet file (missing PAR1 magic bytes; "
-                "truncated or not Parquet)"
-            )
         try:
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises several types for corrupt files

@@ -300,7 +300,7 @@ def drift(
         config = load_model_config(model_file(settings.models_dir, model))
         importances: dict[str, float] | None = None
         if reference is not None:
-            ref_frame = read_input(reference, config.data.time_column)
+            ref_frame = read_input(reference, config.data.time_column, config.features)
             profile = build_reference_profile(
                 ref_frame,
                 config.numeric_features,
