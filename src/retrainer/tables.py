@@ -11,6 +11,8 @@ from retrainer.errors import InputDataError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from retrainer.config.data import DataConfig
+
 __all__ = ["read_table"]
 
 _PARQUET_MAGIC = b"PAR1"
@@ -76,15 +78,17 @@ def _header(data: bytes, kind: str, name: str) -> list[str]:
     return next(csv.reader([first]), [])
 
 
-def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
+def read_table(data: bytes, name: str, *, times: DataConfig | None = None) -> pd.DataFrame:
     """Parse ``data`` (the bytes of file ``name``) as a table.
 
     A header-only file gives an empty frame (validation then blocks it for too few rows);
-    everything unreadable raises.
+    everything unreadable raises. With ``times`` (the model's ``data:``), its time column
+    is read as declared there, as tz-aware UTC (:func:`retrainer.times.parse_times`).
 
     Raises:
         InputDataError: zero bytes, corrupt Parquet, non-UTF-8 or malformed CSV, unknown
-            format; the message names the file and the problem.
+            format, repeated column names, a time column not in the declared format; the
+            message names the file and the problem.
     """
     import pandas as pd
 
@@ -124,11 +128,8 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
         unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
         if unnamed and unnamed == [frame.columns[0]]:
             frame = frame.drop(columns=unnamed)  # an index column written by to_csv
-    if time_column and time_column in frame.columns and len(frame):
-        try:
-            frame[time_column] = pd.to_datetime(frame[time_column])
-        except (ValueError, TypeError) as exc:
-            raise InputDataError(
-                f"{name}: column {time_column!r} holds values that are not dates: {exc}"
-            ) from exc
+    if times is not None:
+        from retrainer.times import with_times
+
+        frame = with_times(frame, times, name=name)
     return frame

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
+    from retrainer.config.data import DataConfig
     from retrainer.drift.profile import Profile
 
 __all__ = ["champion_reference", "profile_input", "read_input"]
@@ -33,7 +34,7 @@ def _nested_error(path: Path, nested: dict[str, str]) -> InputDataError:
 
 
 def read_input(
-    path: Path, time_column: str | None, features: list[str] | None = None
+    path: Path, times: DataConfig | None, features: list[str] | None = None
 ) -> pd.DataFrame:
     """Read a CSV/Parquet file whole.
 
@@ -45,7 +46,7 @@ def read_input(
     from retrainer.validation.rows import nested_values
 
     try:
-        frame = read_table(path.read_bytes(), path.name, time_column=time_column)
+        frame = read_table(path.read_bytes(), path.name, times=times)
     except FileNotFoundError:
         raise InputDataError(f"{path}: file not found") from None
     except OSError as exc:
@@ -91,7 +92,7 @@ def _streamed_columns(path: Path, features: list[str]) -> list[str]:
 
 
 def profile_input(
-    path: Path, reference: Profile, features: list[str], time_column: str | None
+    path: Path, reference: Profile, features: list[str], times: DataConfig | None
 ) -> Profile:
     """Profile a batch file on ``reference``'s bins, streaming Parquet and CSV.
 
@@ -104,7 +105,7 @@ def profile_input(
 
     frame = None
     if path.suffix.lower() not in _STREAMED:
-        frame = read_input(path, time_column, features)
+        frame = read_input(path, times, features)
         columns = list(frame.columns)
     else:
         if not path.is_file():

@@ -115,6 +115,32 @@ def _batch_definition() -> Any:
     return _BATCH_DEFINITION
 
 
+def _future_times(series: pd.Series, hours: float | None) -> list[FailedCheck]:
+    """Times later than now plus the tolerance: a wrong clock, unit or year (2999), which
+    would also sort the batch newest forever."""
+    import pandas as pd
+
+    if hours is None or not series.notna().any():
+        return []
+    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=hours)
+    if series.dt.tz is None:  # a frame not read through retrainer.times: naive means UTC
+        limit = limit.tz_localize(None)
+    late = (series > limit).to_numpy()
+    if not late.any():
+        return []
+    return [
+        FailedCheck(
+            "time_range",
+            str(series.name),
+            f"{int(late.sum()):,} time(s) after now + {hours:g} h ({limit.isoformat()}); "
+            f"the latest is {series.max().isoformat()} (data.max_future_hours sets the "
+            "tolerance)",
+            int(late.sum()),
+            tuple(_json_safe(v.isoformat()) for v in series[late].head(_EXAMPLES)),
+        )
+    ]
+
+
 def _pandas_checks(
     frame: pd.DataFrame, spec: SuiteSpec, present: list[str]
 ) -> tuple[list[FailedCheck], set[str]]:
@@ -169,7 +195,9 @@ def _pandas_checks(
                         tuple(_json_safe(v) for v in values[infinite][:_EXAMPLES]),
                     )
                 )
-        elif column.dtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(series):
+        elif column.dtype == "datetime" and pd.api.types.is_datetime64_any_dtype(series):
+            failed += _future_times(series, spec.max_future_hours)
+        elif column.dtype == "datetime":
             parsed = pd.to_datetime(series, errors="coerce")
             bad = series[parsed.isna() & series.notna()]
             if len(bad):
