@@ -11,6 +11,8 @@ from retrainer.errors import InputDataError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from retrainer.config.data import DataConfig
+
 __all__ = ["read_table"]
 
 _PARQUET_MAGIC = b"PAR1"
@@ -47,27 +49,58 @@ def _check_not_truncated(text: str, name: str) -> None:
         )
 
 
-def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.DataFrame:
+def _check_names(names: list[str], name: str) -> None:
+    """Two columns of one name: pandas renames one (``x.1``) and pyarrow refuses both."""
+    from collections import Counter
+
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        shown = ", ".join(repr(n) for n in repeated[:10])
+        more = f" and {len(repeated) - 10:,} more" if len(repeated) > 10 else ""
+        raise InputDataError(
+            f"{name}: duplicate column name(s) {shown}{more}: each column must appear once"
+        )
+
+
+def _header(data: bytes, kind: str, name: str) -> list[str]:
+    """The column names, from the Parquet footer or the CSV header line (no rows read)."""
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(pa.BufferReader(data)).names)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise InputDataError(f"{name}: corrupt Parquet file: {exc}") from exc
+    import csv
+
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    return next(csv.reader([first]), [])
+
+
+def read_table(data: bytes, name: str, *, times: DataConfig | None = None) -> pd.DataFrame:
     """Parse ``data`` (the bytes of file ``name``) as a table.
 
     A header-only file gives an empty frame (validation then blocks it for too few rows);
-    everything unreadable raises.
+    everything unreadable raises. With ``times`` (the model's ``data:``), its time column
+    is read as declared there, as tz-aware UTC (:func:`retrainer.times.parse_times`).
 
     Raises:
         InputDataError: zero bytes, corrupt Parquet, non-UTF-8 or malformed CSV, unknown
-            format; the message names the file and the problem.
+            format, repeated column names, a time column not in the declared format; the
+            message names the file and the problem.
     """
     import pandas as pd
 
     if not data:
         raise InputDataError(f"{name}: the file is empty (0 bytes)")
     kind = _format(data, name)
+    if kind == "parquet" and (data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC):
+        raise InputDataError(
+            f"{name}: not a valid Parquet file (missing PAR1 magic bytes; truncated or not Parquet)"
+        )
+    _check_names(_header(data, kind, name), name)
     if kind == "parquet":
-        if data[:4] != _PARQUET_MAGIC or data[-4:] != _PARQUET_MAGIC:
-            raise InputDataError(
-                f"{name}: not a valid Parquet file (missing PAR1 magic bytes; "
-                "truncated or not Parquet)"
-            )
         try:
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -95,11 +128,8 @@ def read_table(data: bytes, name: str, *, time_column: str | None = None) -> pd.
         unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
         if unnamed and unnamed == [frame.columns[0]]:
             frame = frame.drop(columns=unnamed)  # an index column written by to_csv
-    if time_column and time_column in frame.columns and len(frame):
-        try:
-            frame[time_column] = pd.to_datetime(frame[time_column])
-        except (ValueError, TypeError) as exc:
-            raise InputDataError(
-                f"{name}: column {time_column!r} holds values that are not dates: {exc}"
-            ) from exc
+    if times is not None:
+        from retrainer.times import with_times
+
+        frame = with_times(frame, times, name=name)
     return frame

@@ -87,6 +87,10 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
     text = _csv(good)
     huge = good.astype({"site": object}).copy()
     huge.loc[5, "site"] = "x" * 5_000_000
+    listed = good.astype({"site": object})
+    listed["site"] = [[s] for s in good["site"]]
+    mapped = good.astype({"site": object})
+    mapped["site"] = [{"name": s} for s in good["site"]]
     rainfall_like = pd.DataFrame(
         {"temperature": [0.1] * 50, "dew_point": [0.2] * 50, "rain": [0, 1] * 25}
     )
@@ -180,6 +184,8 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
             "blocked",
             "readable",
         ),
+        ("list_category", "c.parquet", _parquet(listed), "blocked", "column_type:site"),
+        ("struct_category", "c.parquet", _parquet(mapped), "blocked", "column_type:site"),
         ("huge_field", "c.csv", _csv(huge), "rows_quarantined", "domain:site"),
         ("another_models_file", "c.csv", _csv(rainfall_like), "blocked", "columns"),
         (

@@ -170,7 +170,7 @@ def validate(
         _fail(exc)
         return
     try:
-        frame = read_table(file.read_bytes(), file.name, time_column=config.data.time_column)
+        frame = read_table(file.read_bytes(), file.name, times=config.data)
     except (RetrainerError, OSError) as exc:
         _unreadable(model, file, exc)
         return
@@ -301,7 +301,7 @@ def drift(
         config = load_model_config(model_file(settings.models_dir, model))
         importances: dict[str, float] | None = None
         if reference is not None:
-            ref_frame = read_input(reference, config.data.time_column)
+            ref_frame = read_input(reference, config.data, config.features)
             profile = build_reference_profile(
                 ref_frame,
                 config.numeric_features,
@@ -317,7 +317,7 @@ def drift(
 
             profile, importances = champion_reference(connect(settings), run_id)
             against = f"champion (run {run_id})"
-        current = profile_input(file, profile, config.features, config.data.time_column)
+        current = profile_input(file, profile, config.features, config.data)
     except RetrainerError as exc:
         _fail(exc)
         return

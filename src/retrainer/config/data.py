@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
 
@@ -22,13 +22,52 @@ __all__ = [
 
 
 class DataConfig(Frozen):
-    """Where demo/test data comes from and which columns are bookkeeping, not features."""
+    """Where demo/test data comes from, which columns are bookkeeping, how time is written."""
 
     source: str | None = Field(
         default=None, description="Name of a packaged data source in retrainer.datasets."
     )
     time_column: str | None = None
     id_column: str | None = None
+    time_format: str = Field(
+        default="iso8601",
+        description=(
+            "How the time column is written: iso8601 (strings or Parquet timestamps), "
+            'epoch_s, epoch_ms, or a strftime pattern such as "%Y%m%d". Numbers are '
+            "refused unless this says what they mean."
+        ),
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA zone of times written without an offset (all are read as UTC).",
+    )
+    max_future_hours: Annotated[float, Field(ge=0.0)] = Field(
+        default=24.0,
+        description="Block a batch with a time later than now plus this many hours.",
+    )
+
+    @field_validator("time_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in {"iso8601", "epoch_s", "epoch_ms"} and "%" not in value:
+            raise ValueError(
+                f"time_format {value!r} is not iso8601, epoch_s, epoch_ms or a strftime "
+                'pattern (such as "%Y%m%d")'
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {value!r} is not an IANA time zone (such as UTC or Europe/Berlin)"
+            ) from None
+        return value
 
 
 class TargetConfig(Frozen):
@@ -47,6 +86,7 @@ CheckName = Literal[
     "finite_values",
     "domain",
     "unique",
+    "time_range",
 ]
 Severity = Literal["block", "quarantine_rows", "warn"]
 # Checks that can name the rows that fail them (and so can quarantine rows, not batches).
@@ -62,6 +102,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "domain": "quarantine_rows",
     # A repeated id keeps its first row; the repeats go to quarantine.
     "unique": "quarantine_rows",
+    # A time far in the future is a wrong clock or unit, and would sort newest forever.
+    "time_range": "block",
 }
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from retrainer.config import ModelConfig
+    from retrainer.config.data import DataConfig
     from retrainer.storage import Storage
 
 __all__ = [
@@ -91,14 +92,12 @@ def log_scores(log: pd.DataFrame) -> dict[str, Any]:
     return scores
 
 
-def _comparable(values: pd.Series, is_time: bool) -> pd.Series:
-    import pandas as pd
+def _comparable(values: pd.Series, data: DataConfig | None, source: str) -> pd.Series:
+    """Join keys as values both sides agree on: times as UTC instants, the rest as text."""
+    if data is not None:
+        from retrainer.times import parse_times
 
-    if is_time:
-        parsed = pd.to_datetime(values, errors="coerce")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        return parsed.astype("datetime64[ns]")
+        return parse_times(values, data, name=source)
     return values.astype(str)
 
 
@@ -134,8 +133,9 @@ def join_labels(
                 f"{key!r} (data.id_column / data.time_column of the model config)"
             )
     is_time = key == config.data.time_column and key != ROW_COLUMN
-    label_keys = _comparable(labels[key], is_time)
-    log_keys = _comparable(log[key], is_time)
+    times = config.data if is_time else None
+    label_keys = _comparable(labels[key], times, source)
+    log_keys = _comparable(log[key], times, "prediction log")
     for values, name in ((label_keys, source), (log_keys, "prediction log")):
         repeated = values[values.duplicated() & values.notna()]
         if len(repeated):

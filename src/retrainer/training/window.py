@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import InputDataError
 from retrainer.lake import BatchMeta, accepted_batches, keys
+from retrainer.times import with_times
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,7 +149,10 @@ def assemble_window(
     chosen, policy = choose_window(
         metas, config, window, window_batches, champion_batches=champion_batches, flagged=flagged
     )
-    frames = [storage.read_frame(m.data_key) for m in chosen]
+    # Batches accepted by older versions may hold naive times: read every one the same way.
+    frames = [
+        with_times(storage.read_frame(m.data_key), config.data, name=m.data_key) for m in chosen
+    ]
     time_col = config.data.time_column
     newest = frames[-1]
     if time_col and time_col in newest.columns:

@@ -274,7 +274,7 @@ def validate_batch(
     raw = storage.read_bytes(source_key)
     name = PurePosixPath(source_key).name
     try:
-        frame = read_table(raw, name, time_column=config.data.time_column)
+        frame = read_table(raw, name, times=config.data)
     except InputDataError as exc:
         result = ValidationResult(False, batch_id, 0, (FailedCheck("readable", None, str(exc)),))
         raise _block(

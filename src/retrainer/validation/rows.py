@@ -15,7 +15,49 @@ if TYPE_CHECKING:
 
     from retrainer.validation.suite import SuiteSpec
 
-__all__ = ["row_failures"]
+__all__ = ["nested_values", "row_failures"]
+
+# What pandas' infer_dtype calls a column that can only hold scalars: no per-value look.
+_SCALAR_KINDS = frozenset(
+    {
+        "string",
+        "integer",
+        "floating",
+        "boolean",
+        "decimal",
+        "empty",
+        "categorical",
+        "mixed-integer-float",
+        "datetime64",
+        "datetime",
+        "date",
+        "timedelta64",
+        "timedelta",
+        "period",
+        "time",
+        "bytes",
+        "complex",
+    }
+)
+
+
+def nested_values(series: pd.Series) -> tuple[np.ndarray, str | None]:
+    """Rows holding a list, array or mapping (a Parquet list/struct column), and its type.
+
+    A model's column holds one value per row; a nested value is not a category, number
+    or id, and comparing it to a domain or hashing it breaks later steps.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) in _SCALAR_KINDS:
+        return np.zeros(len(series), dtype=bool), None
+    nested = series.map(lambda v: isinstance(v, list | tuple | set | dict | np.ndarray))
+    mask = nested.to_numpy(dtype=bool)
+    if not mask.any():
+        return mask, None
+    first = series[nested].iloc[0]
+    return mask, "dict (struct)" if isinstance(first, dict) else "list"
 
 
 def row_failures(
@@ -43,6 +85,10 @@ def row_failures(
         if column.kind == "target" and not require_target and frame[name].isna().all():
             continue
         series = frame[name]
+        nested, _ = nested_values(series)
+        if nested.any():
+            masks[("column_type", name)] = nested
+            continue  # nothing else can be judged on such values
         present = series.notna().to_numpy()
         if column.kind != "target" or require_target:
             nulls = ~present

@@ -16,6 +16,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from retrainer.validation.rows import nested_values
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -78,8 +80,10 @@ _MAX_EXAMPLE_CHARS = 80
 
 def _json_safe(value: Any) -> Any:
     """A JSON-safe, short example value (a 10 MB field must not flood logs and alerts)."""
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
         value = value.item()
+    elif hasattr(value, "tolist"):  # an array read from a Parquet list column
+        value = value.tolist()
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, int | float | bool) or value is None:
@@ -111,6 +115,32 @@ def _batch_definition() -> Any:
     return _BATCH_DEFINITION
 
 
+def _future_times(series: pd.Series, hours: float | None) -> list[FailedCheck]:
+    """Times later than now plus the tolerance: a wrong clock, unit or year (2999), which
+    would also sort the batch newest forever."""
+    import pandas as pd
+
+    if hours is None or not series.notna().any():
+        return []
+    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=hours)
+    if series.dt.tz is None:  # a frame not read through retrainer.times: naive means UTC
+        limit = limit.tz_localize(None)
+    late = (series > limit).to_numpy()
+    if not late.any():
+        return []
+    return [
+        FailedCheck(
+            "time_range",
+            str(series.name),
+            f"{int(late.sum()):,} time(s) after now + {hours:g} h ({limit.isoformat()}); "
+            f"the latest is {series.max().isoformat()} (data.max_future_hours sets the "
+            "tolerance)",
+            int(late.sum()),
+            tuple(_json_safe(v.isoformat()) for v in series[late].head(_EXAMPLES)),
+        )
+    ]
+
+
 def _pandas_checks(
     frame: pd.DataFrame, spec: SuiteSpec, present: list[str]
 ) -> tuple[list[FailedCheck], set[str]]:
@@ -124,6 +154,20 @@ def _pandas_checks(
         if column.name not in present:
             continue
         series = frame[column.name]
+        nested, found = nested_values(series)
+        if nested.any():
+            failed.append(
+                FailedCheck(
+                    "column_type",
+                    column.name,
+                    f"{int(nested.sum()):,} value(s) are of type {found}: a {column.kind} "
+                    "column holds one single value per row",
+                    int(nested.sum()),
+                    tuple(_json_safe(v) for v in series[nested].head(_EXAMPLES)),
+                )
+            )
+            broken.add(column.name)
+            continue
         if column.dtype == "numeric":
             if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
                 coerced = pd.to_numeric(series, errors="coerce")
@@ -151,7 +195,9 @@ def _pandas_checks(
                         tuple(_json_safe(v) for v in values[infinite][:_EXAMPLES]),
                     )
                 )
-        elif column.dtype == "datetime" and not pd.api.types.is_datetime64_any_dtype(series):
+        elif column.dtype == "datetime" and pd.api.types.is_datetime64_any_dtype(series):
+            failed += _future_times(series, spec.max_future_hours)
+        elif column.dtype == "datetime":
             parsed = pd.to_datetime(series, errors="coerce")
             bad = series[parsed.isna() & series.notna()]
             if len(bad):

@@ -42,6 +42,8 @@ class SuiteSpec:
     learned_from_rows: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     max_rows: int | None = None
+    # The time column may not run later than now plus this (data.max_future_hours).
+    max_future_hours: float | None = None
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -76,6 +78,7 @@ class SuiteSpec:
             learned_from_rows=int(data.get("learned_from_rows", 0)),
             notes=tuple(data.get("notes", ())),
             max_rows=data.get("max_rows"),
+            max_future_hours=data.get("max_future_hours"),
         )
 
     @classmethod
@@ -126,6 +129,7 @@ def apply_overrides(spec: SuiteSpec, config: ModelConfig) -> SuiteSpec:
         columns=tuple(columns),
         min_rows=config.validation.min_rows,
         max_rows=config.validation.max_rows,
+        max_future_hours=config.data.max_future_hours,
     )
 
 
