@@ -13,6 +13,7 @@ a model version) so the message alone says what to fix.
     ├── ValidationFailed       a batch was blocked by its expectation suite (carries the evidence)
     ├── RegistryError          the MLflow registry is not in the state an action needs
     │   ├── NoChampion         the model has no `champion` alias yet
+    │   ├── UnsafeModelError   a version would run code when loaded (pickle, untrusted type)
     │   └── ApprovalError      an approval request is missing or has an unexpected answer
     ├── GateError              the champion/challenger gate could not decide (fails closed)
     └── NothingToDo            a step has no work this time (no batch, gate rejected, ...)
@@ -35,6 +36,7 @@ __all__ = [
     "RegistryError",
     "RetrainerError",
     "StorageError",
+    "UnsafeModelError",
     "ValidationFailed",
 ]
 
@@ -98,6 +100,22 @@ class RegistryError(RetrainerError):
 
 class NoChampion(RegistryError):
     """The registered model has no `champion` alias."""
+
+
+class UnsafeModelError(RegistryError):
+    """A model version cannot be loaded without running code it carries; it is never loaded.
+
+    Attributes:
+        model: the registered model.
+        version: the refused version.
+        found: what made it unsafe (its serialization format, or the untrusted types).
+    """
+
+    def __init__(self, message: str, *, model: str, version: str, found: str) -> None:
+        super().__init__(message)
+        self.model = model
+        self.version = version
+        self.found = found
 
 
 class ApprovalError(RegistryError):

@@ -13,6 +13,7 @@ from retrainer.errors import RegistryError
 from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.claims import claim_champion
 from retrainer.registry.ledger import record_event
+from retrainer.registry.safe_load import inspect_version
 from retrainer.registry.tags import (
     CHALLENGER,
     CHAMPION,
@@ -72,6 +73,7 @@ def promote(
 
     Raises:
         RegistryError: the champion moved since the challenger was evaluated.
+        UnsafeModelError: the version would run code when loaded (never made champion).
     """
     current = champion_version(client, model)
     current_v = str(current.version) if current else None
@@ -82,6 +84,7 @@ def promote(
             f"champion of {model!r} is now version {current_v}, not {expected_champion} as "
             f"when version {version} was evaluated: re-run the evaluation"
         )
+    inspect_version(client, model, version)  # whatever the tags say, never an unsafe champion
     claim_champion(storage, model, current_v, version, actor=actor, context=context)
     mv = get_version(client, model, version)
     run_id = mv.tags.get(RUN_ID) or mv.run_id
