@@ -267,17 +267,17 @@ def test_an_unsafe_champion_is_never_loaded_and_blocks_promotion(
 
     marker = tmp_path / "pwned"
     evil = _cloudpickle_version(stream, marker)
+    trained = train_challenger(
+        stream.client,
+        stream.storage,
+        stream.settings,
+        stream.config,
+        trigger="manual",
+        reason="a sound challenger",
+    )
     # Someone with registry access moves the alias by hand.
     stream.client.set_registered_model_alias(MODEL, "champion", evil)
     try:
-        trained = train_challenger(
-            stream.client,
-            stream.storage,
-            stream.settings,
-            stream.config,
-            trigger="manual",
-            reason="after the hand edit",
-        )
         evaluation = evaluate_challenger(
             stream.client, stream.storage, stream.settings, stream.config, trained.version
         )
