@@ -15,6 +15,7 @@ a model version) so the message alone says what to fix.
     │   ├── NoChampion         the model has no `champion` alias yet
     │   ├── ChampionMoved      the champion changed while a move was under way (it lost)
     │   ├── StaleClaim         an empty or malformed champion claim blocks its epoch
+    │   ├── UnsafeModelError   a version would run code when loaded (pickle, untrusted type)
     │   └── ApprovalError      an approval request is missing or has an unexpected answer
     ├── GateError              the champion/challenger gate could not decide (fails closed)
     └── NothingToDo            a step has no work this time (no batch, gate rejected, ...)
@@ -39,6 +40,7 @@ __all__ = [
     "RetrainerError",
     "StaleClaim",
     "StorageError",
+    "UnsafeModelError",
     "ValidationFailed",
 ]
 
@@ -118,6 +120,22 @@ class StaleClaim(RegistryError):
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class UnsafeModelError(RegistryError):
+    """A model version cannot be loaded without running code it carries; it is never loaded.
+
+    Attributes:
+        model: the registered model.
+        version: the refused version.
+        found: what made it unsafe (its serialization format, or the untrusted types).
+    """
+
+    def __init__(self, message: str, *, model: str, version: str, found: str) -> None:
+        super().__init__(message)
+        self.model = model
+        self.version = version
+        self.found = found
 
 
 class ApprovalError(RegistryError):

@@ -43,8 +43,8 @@ def root(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_seattle_retrains_on_decay_while_drift_stays_quiet(root: Path) -> None:
     from retrainer.config import WindowConfig
     from retrainer.datasets import load_seattle_weather
-    from retrainer.evaluation.challenger import load_model
     from retrainer.registry import champion_version
+    from retrainer.registry.safe_load import load_model_version
 
     stream = Stream.open(root, "seattle_weather", {"evaluation": {"bootstrap_resamples": 200}})
     frame = load_seattle_weather()
@@ -84,7 +84,7 @@ def test_seattle_retrains_on_decay_while_drift_stays_quiet(root: Path) -> None:
     features = stream.config.features
 
     def accuracy(version: str) -> float:
-        model = load_model(stream.model, version)
+        model = load_model_version(stream.client, stream.config, version)
         return float((model.predict(test[features]) == test["weather"]).mean())
 
     assert accuracy("1") < 0.5  # the 2012 model on 2014

@@ -10,6 +10,9 @@ from retrainer.config.base import Frozen
 
 __all__ = ["ModelSpec", "TrainingConfig", "WindowConfig"]
 
+# A fully qualified type name as skops reports it: dotted identifiers, nothing else.
+_TYPE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+
 
 class ModelSpec(Frozen):
     """The estimator; preprocessing follows from the feature kinds."""
@@ -18,6 +21,10 @@ class ModelSpec(Frozen):
         "hist_gradient_boosting", "random_forest", "logistic_regression", "gradient_boosting"
     ] = "hist_gradient_boosting"
     params: dict[str, Any] = Field(default_factory=dict)
+    trusted_types: list[Annotated[str, Field(pattern=_TYPE_NAME)]] = Field(
+        default_factory=list,
+        description="Extra types (module.Class) the team vouches for when a version is loaded.",
+    )
 
 
 class WindowConfig(Frozen):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retrainer.evaluation.bootstrap import DiffInterval, McNemar, mcnemar, paired_bootstrap
-from retrainer.evaluation.challenger import Evaluation, evaluate_challenger, load_model
+from retrainer.evaluation.challenger import Evaluation, evaluate_challenger
 from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import GateDecision, RuleOutcome, judge_challenger
 from retrainer.evaluation.metrics import compute_metrics, predict_scores
@@ -20,7 +20,6 @@ __all__ = [
     "evaluate_challenger",
     "fairness",
     "judge_challenger",
-    "load_model",
     "mcnemar",
     "paired_bootstrap",
     "predict_scores",

@@ -11,13 +11,14 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import NothingToDo
+from retrainer.errors import NothingToDo, UnsafeModelError
 from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import judge_challenger
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.evaluation.report import render_html
 from retrainer.registry.promotion import mark_rejected
 from retrainer.registry.runs import log_metrics, start_model_run
+from retrainer.registry.safe_load import load_model_version
 from retrainer.registry.tags import (
     CHALLENGER_VERSION,
     CHAMPION_VERSION,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from retrainer.settings import Settings
     from retrainer.storage import Storage
 
-__all__ = ["Evaluation", "evaluate_challenger", "load_model"]
+__all__ = ["Evaluation", "evaluate_challenger"]
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,6 @@ class Evaluation:
         log.info("gate decision for v%s: %s", self.challenger_version, self.decision["reason"])
 
 
-def load_model(model: str, version: str) -> Any:
-    """Load a registered version as its scikit-learn object (for predict_proba)."""
-    import mlflow.sklearn
-
-    return mlflow.sklearn.load_model(f"models:/{model}/{version}")
-
-
 def evaluate_challenger(
     client: MlflowClient,
     storage: Storage,
@@ -115,23 +109,24 @@ def evaluate_challenger(
     if not holdout_key:
         raise ValueError(f"version {version} of {config.name!r} has no {HOLDOUT_KEY} tag")
     holdout = storage.read_frame(holdout_key)
-    challenger_model = load_model(config.name, version)
-    challenger_metrics = compute_metrics(challenger_model, holdout, config)
-
     champion = champion_version(client, config.name)
     champion_v = str(champion.version) if champion is not None else None
-    champion_metrics = None
-    champion_model = None
-    if champion is not None:
-        try:
-            champion_model = load_model(config.name, champion.version)
-            champion_metrics = compute_metrics(champion_model, holdout, config)
-        except Exception as exc:  # the gate fails closed on a champion it cannot score
-            log.error("champion version %s could not be scored: %s", champion.version, exc)
-            champion_metrics = {}
-    evidence = compare_models(holdout, challenger_model, champion_model, config)
-    if champion is not None and champion_model is None:
-        evidence["champion_error"] = "the champion could not be loaded"
+    try:
+        challenger_model = load_model_version(client, config, version)
+    except UnsafeModelError as exc:
+        # Never loaded, so never scored: the gate rejects it as unfit to serve, on the record.
+        log.error("challenger v%s refused: %s", version, exc)
+        challenger_metrics: dict[str, float] = {}
+        champion_metrics: dict[str, float] | None = None
+        evidence: dict[str, Any] = {"unsafe_challenger": str(exc)}
+    else:
+        challenger_metrics = compute_metrics(challenger_model, holdout, config)
+        champion_metrics, champion_model, champion_error = _score_champion(
+            client, config, champion, holdout
+        )
+        evidence = compare_models(holdout, challenger_model, champion_model, config)
+        if champion_error:
+            evidence["champion_error"] = champion_error
     decision = judge_challenger(challenger_metrics, champion_metrics, config.gate, evidence)
     log.info(
         "gate for %s v%s vs champion v%s: %s", config.name, version, champion_v, decision.reason
@@ -202,6 +197,35 @@ def evaluate_challenger(
     )
     evaluation.log_rules()
     return evaluation
+
+
+def _score_champion(
+    client: MlflowClient, config: ModelConfig, champion: Any, holdout: Any
+) -> tuple[dict[str, float] | None, Any, str | None]:
+    """The champion's metrics, the champion and why it could not be scored (if it could not).
+
+    An unsafe champion is never loaded; like one that fails to score it leaves the gate
+    without a comparison, so the challenger is rejected (fails closed) until a person moves
+    ``champion`` to a safe version (``<model>_rollback``) or removes the alias.
+    """
+    if champion is None:
+        return None, None, None
+    try:
+        model = load_model_version(client, config, str(champion.version))
+        return compute_metrics(model, holdout, config), model, None
+    except UnsafeModelError as exc:
+        log.error("champion v%s refused: %s", champion.version, exc)
+        return (
+            {},
+            None,
+            (
+                f"{exc}; move champion to a safe version with {config.name}_rollback "
+                "or remove the alias"
+            ),
+        )
+    except Exception as exc:  # the gate fails closed on a champion it cannot score
+        log.error("champion version %s could not be scored: %s", champion.version, exc)
+        return {}, None, "the champion could not be loaded"
 
 
 def _evidence_metrics(evidence: dict[str, Any]) -> dict[str, float]:

@@ -7,7 +7,6 @@ the most recent labelled rows of its window, which it never trained on).
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +64,10 @@ def timed_score_rows(
 
 
 def model_size_mb(model: Any) -> float:
-    """Serialized size of the fitted object (what a server has to load)."""
-    return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) / 1e6
+    """Serialized size of the fitted object in the format it is stored in (skops)."""
+    import skops.io
+
+    return len(skops.io.dumps(model)) / 1e6
 
 
 def compare_models(

@@ -6,7 +6,7 @@ decision explains itself rule by rule so it can be written to the registry befor
 alias moves.
 
 Rules are of two kinds. *Safety* rules judge the challenger on its own (floors, slices,
-fairness, latency, size): a version that failed one must never serve, not even by a
+fairness, latency, size, safe to load): a version that failed one must never serve, not even by a
 rollback. *Comparison* rules judge it against the champion (improvement, superiority,
 non-inferiority): failing one only means it was not worth a change.
 """
@@ -70,9 +70,17 @@ def judge_challenger(
         gate: the model's gate rules.
         evidence: what :func:`~retrainer.evaluation.compare.compare_models` measured
             (intervals, slices, fairness, latency, size); a rule whose evidence is missing
-            fails.
+            fails. ``unsafe_challenger`` (why the challenger was refused unloaded) rejects it
+            on the safety rule ``safe_to_load`` alone.
     """
     metric = gate.metric
+    unsafe = (evidence or {}).get("unsafe_challenger")
+    if unsafe:
+        # A version that would run code when loaded was never loaded: nothing else to judge.
+        refused = RuleOutcome("safe_to_load", False, str(unsafe))
+        return GateDecision(
+            False, f"rejected: safe_to_load: {unsafe}", metric, None, None, (refused,)
+        )
     higher = greater_is_better(metric)
     mine = challenger.get(metric)
     theirs = champion.get(metric) if champion is not None else None

@@ -115,7 +115,7 @@ def score_shadow(
 
     Returns None when no challenger is in shadow.
     """
-    from retrainer.evaluation.challenger import load_model
+    from retrainer.registry.safe_load import load_model_version
 
     model = config.name
     held = challenger_version(client, model)
@@ -137,8 +137,12 @@ def score_shadow(
             {
                 "batch_id": batch_id,
                 "rows": len(labelled),
-                "challenger": compute_metrics(load_model(model, version), labelled, config),
-                "champion": compute_metrics(load_model(model, current.version), labelled, config),
+                "challenger": compute_metrics(
+                    load_model_version(client, config, version), labelled, config
+                ),
+                "champion": compute_metrics(
+                    load_model_version(client, config, str(current.version)), labelled, config
+                ),
             },
         )
     results = [storage.read_json(k) for k in sorted(storage.list(prefix)) if k.endswith(".json")]

@@ -90,7 +90,7 @@ def check_batch(
         profile_predictions,
         render_html,
     )
-    from retrainer.evaluation.challenger import load_model
+    from retrainer.registry.safe_load import load_model_version
 
     frame = storage.read_frame(keys.batch_data(config.name, batch_id))
     now = datetime.now(UTC).isoformat()
@@ -114,9 +114,10 @@ def check_batch(
 
     run_id = str(champion.run_id)
     version = str(champion.version)
+    # Once per batch, and first: a champion that is unsafe to load stops the check here.
+    model = load_model_version(client, config, version)
     reference = Profile.from_dict(read_artifact(client, run_id, "profile"))
     importances = read_artifact(client, run_id, "importance")
-    model = load_model(config.name, version)  # once per batch
     scores = predict_scores(model, frame, config)
     current = profile_batch(frame, reference)
     if reference.prediction is not None:

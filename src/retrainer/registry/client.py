@@ -18,7 +18,7 @@ def connect(settings: Settings) -> MlflowClient:
     """Point the mlflow module at the configured store and return a client for it.
 
     Domain code uses the client; the module-level URIs are still set because
-    ``models:/`` URIs (``mlflow.sklearn.load_model``, ``get_model_info``) and the one
+    ``models:/`` URIs (``get_model_info``, artifact downloads) and the one
     active run of :func:`~retrainer.registry.runs.start_model_run` resolve through them.
     """
     import os

@@ -15,6 +15,7 @@ from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.claims import CLAIM_TTL, take_snapshot
 from retrainer.registry.ledger import record_event
 from retrainer.registry.moves import complete_claim, complete_pending, move_champion
+from retrainer.registry.safe_load import inspect_version
 from retrainer.registry.tags import (
     CHALLENGER,
     PREVIOUS_CHAMPION,
@@ -75,6 +76,7 @@ def promote(
         ChampionMoved: a rollback or another promotion moved the champion meanwhile.
         StaleClaim: an empty or malformed claim blocks the epoch (``retrainer doctor``).
         RegistryError: the champion moved since the challenger was evaluated.
+        UnsafeModelError: the version would run code when loaded (never made champion).
     """
     snapshot = take_snapshot(client, storage, model)
     if complete_pending(client, storage, model, snapshot=snapshot):
@@ -87,6 +89,7 @@ def promote(
             f"champion of {model!r} is now version {current_v}, not {expected_champion} as "
             f"when version {version} was evaluated: re-run the evaluation"
         )
+    inspect_version(client, model, version)  # whatever the tags say, never an unsafe champion
     mv = get_version(client, model, version)
     run_id = mv.tags.get(RUN_ID) or mv.run_id
     # The monitor reads drift reference and validation suite of whatever is champion:

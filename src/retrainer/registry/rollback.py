@@ -15,6 +15,7 @@ from retrainer.registry.claims import CLAIM_TTL, take_snapshot
 from retrainer.registry.fitness import signature_mismatch, unfit_for_rollback
 from retrainer.registry.moves import complete_claim, complete_pending, move_champion
 from retrainer.registry.promotion import AliasChange
+from retrainer.registry.safe_load import inspect_version
 from retrainer.registry.tags import (
     PREVIOUS_CHAMPION,
     PROMOTED_AT,
@@ -52,6 +53,7 @@ def rollback(
         RegistryError: no target was given and none is known, the target does not exist,
             is already the champion, was never judged by the gate or failed one of its
             safety rules, or takes other inputs than the champion.
+        UnsafeModelError: the target would run code when loaded.
     """
     if not reason or not reason.strip():
         raise RegistryError("a rollback needs a reason")
@@ -75,6 +77,7 @@ def rollback(
     refusal = unfit_for_rollback(target_mv)
     if refusal:
         raise RegistryError(f"version {target_v} of {model!r} {refusal}")
+    inspect_version(client, model, target_v)  # tags can be edited; the MLmodel file decides
     mismatch = signature_mismatch(model, target_v, current_v)
     if mismatch:
         raise RegistryError(

@@ -312,6 +312,8 @@ def train_challenger(
             signature=infer_signature(example, pipeline.predict(example)),
             input_example=example,
             pip_requirements=_pip_requirements(),
+            # Explicit: MLflow's default is cloudpickle on Databricks, which retrainer refuses.
+            serialization_format="skops",
             skops_trusted_types=_trusted_types(pipeline),
         )
     try:
