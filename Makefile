@@ -4,7 +4,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps demo test test-unit lint up down bench clean
+.PHONY: install system-deps demo test test-unit lint up down bench bench-dag clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,9 @@ down:
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/validation.py
+
+bench-dag: install  ## per-task latency of the DAG runs on the embedded stack, against a warm floor
+	$(BIN)/python benchmarks/dag_latency.py --out dag_latency.json
 
 clean: down
 	rm -rf .retrainer

@@ -57,6 +57,27 @@ def _secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+# Airflow imports ``airflow_local_settings`` from ``$AIRFLOW_HOME/config`` in every component
+# at start-up; only the scheduler acts on it (it forks the LocalExecutor's workers).
+# ``__all__`` is empty because Airflow copies the module's public names into its settings.
+LOCAL_SETTINGS = '''"""Written by retrainer.dev.local_stack: warm tasks (see retrainer.dev.warm)."""
+
+from retrainer.dev.warm import preload_in_scheduler
+
+preload_in_scheduler()
+__all__: list[str] = []
+'''
+
+
+def _write_local_settings(airflow_home: Path, *, warm_tasks: bool) -> None:
+    path = airflow_home / "config" / "airflow_local_settings.py"
+    if warm_tasks:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(LOCAL_SETTINGS)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def airflow_env(
     *,
     project_root: Path,
@@ -65,10 +86,16 @@ def airflow_env(
     config_dir: Path | None = None,
     user: str = "admin",
     password: str = "admin",
+    warm_tasks: bool = True,
 ) -> dict[str, str]:
-    """Environment for Airflow components over ``<home>/airflow`` (SQLite, LocalExecutor)."""
+    """Environment for Airflow components over ``<home>/airflow`` (SQLite, LocalExecutor).
+
+    ``warm_tasks`` lets task processes start with the heavy modules already imported
+    (see :mod:`retrainer.dev.warm`); False gives every task a cold start, as before.
+    """
     airflow_home = home / "airflow"
     airflow_home.mkdir(parents=True, exist_ok=True)
+    _write_local_settings(airflow_home, warm_tasks=warm_tasks)
     passwords = airflow_home / "simple_auth_manager_passwords.json"
     _write_private(passwords, json.dumps({user: password}))
     base_url = f"http://127.0.0.1:{port}"
@@ -82,6 +109,8 @@ def airflow_env(
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_root / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # Task processes are forked from the executor's workers (warm tasks need that).
+            "AIRFLOW__CORE__EXECUTE_TASKS_NEW_PYTHON_INTERPRETER": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
