@@ -399,7 +399,8 @@ def _loans(seed: int, n: int, biased: bool):  # type: ignore[no-untyped-def]
     y = (x1 + 0.5 * x2 + rng.normal(scale=0.5, size=n) > 0.3).astype(int)
     if biased:  # new labels that almost never approve group b
         y[(group == "b") & (rng.random(n) < 0.85)] = 0
-    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=n * (seed - 1))
+    # In the past: batches with times after now are blocked (data.max_future_hours).
+    start = pd.Timestamp("2015-01-01") + pd.Timedelta(days=n * (seed - 1))
     return pd.DataFrame(
         {
             "date": pd.date_range(start, periods=n, freq="D"),
