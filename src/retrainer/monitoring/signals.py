@@ -26,8 +26,8 @@ from retrainer.monitoring.trigger import (
     TriggerDecision,
     decide_trigger,
 )
-from retrainer.registry.errors import is_missing
 from retrainer.registry.tags import DATA_WINDOW, HOLDOUT_METRIC_PREFIX, TRIGGER
+from retrainer.registry.versions import model_versions
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -153,12 +153,7 @@ def retrain_history(client: MlflowClient, model: str, clock: str = "data") -> li
     With the data clock a retrain happened at the end of its training window (the newest
     data it saw); with the wall clock, when the version was registered.
     """
-    try:
-        versions = client.search_model_versions(f"name = '{model}'")
-    except Exception as exc:
-        if is_missing(exc):
-            return []
-        raise
+    versions = model_versions(client, model)
     records = []
     for mv in versions:
         at = _window_end(mv.tags) if clock == "data" else None

@@ -35,10 +35,10 @@ from retrainer.registry.claims import (
     release_claim,
     take_snapshot,
 )
-from retrainer.registry.errors import is_missing
 from retrainer.registry.ledger import alias_events, read_ledger, reconcile_champion, record_event
 from retrainer.registry.moves import complete_claim
 from retrainer.registry.tags import GATE_DECISION
+from retrainer.registry.versions import model_versions
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -202,12 +202,7 @@ def _disagreement(
 
 def _ungated(client: MlflowClient, model: str, stale_after: timedelta) -> list[Finding]:
     cutoff = (datetime.now(UTC) - stale_after).timestamp() * 1000
-    try:
-        versions = client.search_model_versions(f"name = '{model}'")
-    except Exception as exc:
-        if is_missing(exc):
-            return []
-        raise
+    versions = model_versions(client, model)
     return [
         Finding(
             "ungated_version",

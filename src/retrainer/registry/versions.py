@@ -22,6 +22,7 @@ __all__ = [
     "challenger_version",
     "champion_version",
     "get_version",
+    "model_versions",
     "now_iso",
     "set_tags",
 ]
@@ -65,6 +66,16 @@ def get_version(client: MlflowClient, model: str, version: str | int) -> ModelVe
     except Exception as exc:
         if is_missing(exc):
             raise RegistryError(f"{model!r} has no version {version}") from exc
+        raise
+
+
+def model_versions(client: MlflowClient, model: str) -> list[ModelVersion]:
+    """Every registered version of ``model``; none when the model is not registered yet."""
+    try:
+        return list(client.search_model_versions(f"name = '{model}'"))
+    except Exception as exc:
+        if is_missing(exc):
+            return []
         raise
 
 
