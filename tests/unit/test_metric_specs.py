@@ -62,8 +62,11 @@ def test_every_bootstrappable_metric_can_be_resampled(metric: str) -> None:
 
 def test_config_rejects_a_metric_of_another_task() -> None:
     base = {"name": "m", "numeric_features": ["x"], "target": {"column": "y"}}
+    regression = {**base, "target": {"column": "y", "task": "regression"}}
     with pytest.raises(ValueError, match="do not fit a regression task"):
-        ModelConfig.model_validate({**base, "target": {"column": "y", "task": "regression"}})
+        ModelConfig.model_validate({**regression, "gate": {"metric": "roc_auc"}})
+    # Unset, the gate metric follows the task: roc_auc cannot score a regressor.
+    assert ModelConfig.model_validate(regression).gate.metric == "rmse"
     with pytest.raises(ValueError, match=r"trigger\.metric 'rmse' does not fit a binary task"):
         ModelConfig.model_validate({**base, "trigger": {"metric": "rmse"}})
     config = ModelConfig.model_validate(

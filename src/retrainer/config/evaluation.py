@@ -78,6 +78,11 @@ class GateConfig(Frozen):
     min_improvement: float | None = Field(
         default=None, description="Margin by which the challenger must beat the champion."
     )
+    min_skill: Annotated[float, Field(le=1.0)] | None = Field(
+        default=None,
+        description="Skill over chance the challenger must reach: the share of the way from "
+        "a label-prior predictor to a perfect one (0.1: AUC 0.55, R² 0.1).",
+    )
     floors: dict[GateMetric, float] = Field(
         default_factory=dict, description="More absolute floors, e.g. {accuracy: 0.7}."
     )

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from retrainer.config.base import Frozen
 from retrainer.config.data import DataConfig, TargetConfig, ValidationConfig
+from retrainer.config.defaults import with_default_policies
 from retrainer.config.evaluation import EvaluationConfig, GateConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
 from retrainer.config.promotion import ApprovalConfig, ShadowConfig
@@ -56,6 +57,11 @@ class ModelConfig(Frozen):
         if isinstance(data, dict) and isinstance(data.get("approval"), str):
             data = {**data, "approval": {"mode": data["approval"]}}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_that_act(cls, data: Any) -> Any:
+        return with_default_policies(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:

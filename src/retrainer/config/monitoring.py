@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from retrainer.config.base import Frozen
+from retrainer.config.defaults import TRIGGER_THRESHOLDS
 from retrainer.metric_specs import TriggerMetric
 
 __all__ = ["DriftConfig", "MonitoringConfig", "TriggerConfig"]
@@ -67,7 +68,11 @@ class TriggerConfig(Frozen):
     champion's baseline at training; ``on_drift`` lets a drift verdict breach too. A
     retrain fires when ``breaches`` of the last ``of_last`` batches scored by the same
     champion breached, unless a cooldown, the retrain budget or a too-small batch
-    suppresses it. With no threshold at all, only drift (if allowed) can trigger.
+    suppresses it.
+
+    A model YAML whose trigger sets no threshold gets a default rule that acts
+    (``retrainer.config.defaults``): a quarter of the champion's skill over chance lost,
+    in 2 of the last 3 batches.
     """
 
     metric: TriggerMetric | None = Field(default=None, description="Default: gate.metric.")
@@ -81,6 +86,15 @@ class TriggerConfig(Frozen):
         default=None, description="Floor for the label-free estimate (classifiers)."
     )
     estimated_max_drop: Annotated[float, Field(gt=0.0)] | None = None
+    max_skill_loss: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        default=None,
+        description="Largest tolerated share of the champion's skill over chance lost "
+        "(scale-free: at 0.25 a champion with AUC 0.62 breaches below 0.59, one with 0.90 "
+        "below 0.80). The default rule when no threshold is set.",
+    )
+    estimated_max_skill_loss: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        default=None, description="max_skill_loss for the label-free estimate (classifiers)."
+    )
     on_drift: bool = Field(
         default=False, description="May an input-drift verdict alone trigger a retrain?"
     )
@@ -115,15 +129,7 @@ class TriggerConfig(Frozen):
 
     @property
     def has_threshold(self) -> bool:
-        return any(
-            v is not None
-            for v in (
-                self.min_value,
-                self.max_drop,
-                self.estimated_min_value,
-                self.estimated_max_drop,
-            )
-        )
+        return any(getattr(self, key) is not None for key in TRIGGER_THRESHOLDS)
 
 
 class MonitoringConfig(Frozen):

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.bootstrap import mcnemar, paired_bootstrap
-from retrainer.evaluation.metrics import predict_scores
+from retrainer.evaluation.metrics import chance_metrics, predict_scores
 from retrainer.evaluation.slices import fairness, slice_metrics
 from retrainer.metric_specs import bootstrap_metrics, greater_is_better
 
@@ -81,7 +81,13 @@ def compare_models(
     labelled = holdout.dropna(subset=[config.target.column]).reset_index(drop=True)
     evaluation = config.evaluation
     y, mine, mine_latency = timed_score_rows(challenger, labelled, config)
-    evidence: dict[str, Any] = {"rows": len(labelled), "intervals": {}, "mcnemar": None}
+    evidence: dict[str, Any] = {
+        "rows": len(labelled),
+        "intervals": {},
+        "mcnemar": None,
+        # What a label-prior predictor scores on these rows: the gate's floor of skill.
+        "chance": chance_metrics(labelled[config.target.column], config),
+    }
     latency = {"challenger": mine_latency}
     size = {"challenger": model_size_mb(challenger)}
     theirs: Scored | None = None

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.rules import COMPARISON_RULES, RuleOutcome, evidence_rules
-from retrainer.metric_specs import greater_is_better
+from retrainer.metric_specs import greater_is_better, skill
 
 if TYPE_CHECKING:
     from retrainer.config import GateConfig
@@ -54,6 +54,22 @@ class GateDecision:
 
 def _fmt(value: float | None) -> str:
     return "missing" if value is None else f"{value:.4f}"
+
+
+def _skill_floor(
+    metric: str, value: float, minimum: float, evidence: dict[str, Any]
+) -> RuleOutcome:
+    chance = (evidence.get("chance") or {}).get(metric)
+    level = skill(metric, value, chance)
+    if level is None or chance is None:
+        return RuleOutcome("skill_floor", False, f"no chance level of {metric} on the holdout")
+    ok = level >= minimum
+    return RuleOutcome(
+        "skill_floor",
+        ok,
+        f"challenger {metric} {value:.4f} is {level:.3f} of the way from chance "
+        f"({chance:.4f}) to perfect {'>=' if ok else '<'} min_skill {minimum}",
+    )
 
 
 def judge_challenger(
@@ -96,6 +112,8 @@ def judge_challenger(
                 "absolute_floor", ok, f"challenger {metric} {_fmt(mine)} {bound} {gate.min_value}"
             )
         )
+    if gate.min_skill is not None and mine is not None:
+        rules.append(_skill_floor(metric, mine, gate.min_skill, evidence or {}))
     if champion is not None and gate.min_improvement is not None:
         if theirs is None:
             rules.append(
@@ -132,7 +150,7 @@ def judge_challenger(
             RuleOutcome(
                 "rules_configured",
                 False,
-                "no gate rule applies: set gate.min_value or min_improvement",
+                "no gate rule applies: set gate.min_skill, min_value or min_improvement",
             )
         )
 

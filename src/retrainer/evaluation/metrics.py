@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig
 
 __all__ = [
+    "chance_metrics",
     "compute_metrics",
     "metrics_from_scores",
     "model_output",
@@ -107,8 +108,49 @@ def metrics_from_scores(y: Any, scores: dict[str, Any], config: ModelConfig) -> 
             result[name] = float(fn(y, pred, average="macro", zero_division=0))
         if proba is not None and len(present) > 1 and set(present) <= set(classes):
             result["log_loss"] = float(skm.log_loss(y, proba, labels=classes))
-            if len(present) == len(classes):
+            if len(present) == len(classes) == 2:
+                # sklearn takes two classes for a binary problem: the second's score.
+                result["roc_auc"] = float(skm.roc_auc_score(y == classes[1], proba[:, 1]))
+            elif len(present) == len(classes):
                 result["roc_auc"] = float(
                     skm.roc_auc_score(y, proba, multi_class="ovr", labels=classes)
                 )
     return result
+
+
+def chance_metrics(y: Any, config: ModelConfig) -> dict[str, float]:
+    """The metrics of a predictor that knows only the label distribution of ``y``.
+
+    scikit-learn's ``DummyClassifier(strategy="prior")`` (the class shares as probabilities,
+    the majority class as prediction) or ``DummyRegressor`` (the mean), scored by
+    :func:`metrics_from_scores` like any model: AUC 0.5, accuracy the majority share,
+    log loss the label entropy, R² 0. Skill over chance (:func:`retrainer.metric_specs.skill`)
+    is measured from here, so a rule means the same for a weak model as for a strong one.
+    """
+    import numpy as np
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    y = np.asarray(y)
+    y = y[~_missing(y)]
+    if len(y) == 0:
+        return {}
+    rows = np.zeros((len(y), 1))
+    scores: dict[str, Any]
+    if config.target.task == "regression":
+        scores = {"prediction": DummyRegressor(strategy="mean").fit(rows, y).predict(rows)}
+    else:
+        dummy = DummyClassifier(strategy="prior").fit(rows, y)
+        scores = {
+            "prediction": dummy.predict(rows),
+            "proba": dummy.predict_proba(rows),
+            "classes": list(dummy.classes_),
+        }
+    out = metrics_from_scores(y, scores, config)
+    out.pop("rows", None)
+    return out
+
+
+def _missing(y: Any) -> Any:
+    import pandas as pd
+
+    return pd.isna(y)

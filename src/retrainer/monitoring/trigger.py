@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from retrainer.metric_specs import greater_is_better
+from retrainer.metric_specs import CHANCE_PREFIX, greater_is_better, skill
 
 if TYPE_CHECKING:
     from retrainer.config import TriggerConfig
@@ -159,6 +159,17 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.3g}"
 
 
+def _skill_loss(
+    metric: str, value: float, baseline: float, chance: float | None
+) -> tuple[float, float | None] | None:
+    """The share of the champion's skill over chance lost at ``value`` (and the chance used)."""
+    before = skill(metric, baseline, chance)
+    now = skill(metric, value, chance)
+    if before is None or now is None or before <= 0:
+        return None  # no skill to lose: a champion at chance is the floor's business
+    return (before - now) / before, chance
+
+
 def _performance_breaches(
     metric: str,
     value: float,
@@ -166,9 +177,20 @@ def _performance_breaches(
     floor: float | None,
     max_drop: float | None,
     label: str,
+    *,
+    max_skill_loss: float | None = None,
+    chance: float | None = None,
 ) -> list[str]:
     lower = not greater_is_better(metric)
     out = []
+    if max_skill_loss is not None and baseline is not None:
+        lost = _skill_loss(metric, value, baseline, chance)
+        if lost is not None and lost[0] > max_skill_loss:
+            out.append(
+                f"{label}{metric} {_fmt(value)} lost {lost[0]:.0%} of the champion's skill "
+                f"over chance ({_fmt(baseline)} at training; max_skill_loss "
+                f"{max_skill_loss:.0%})"
+            )
     if floor is not None and _worse(metric, value, floor):
         word = "ceiling" if lower else "floor"
         op = ">" if lower else "<"
@@ -188,6 +210,10 @@ def judge_batch(signals: BatchSignals, policy: TriggerConfig, metric: str) -> Ba
     """Say which thresholds one batch breaches (no hysteresis, no history)."""
     reasons: list[str] = []
     baseline = signals.baseline.get(metric)
+    # Measured on the champion's holdout at training (older versions: the metric's own).
+    chance = signals.baseline.get(f"{CHANCE_PREFIX}{metric}")
+    realized_rule = {"max_skill_loss": policy.max_skill_loss, "chance": chance}
+    estimated_rule = {"max_skill_loss": policy.estimated_max_skill_loss, "chance": chance}
     realized = signals.realized.get(metric)
     too_few: str | None = None
     decay = False
@@ -195,7 +221,7 @@ def judge_batch(signals: BatchSignals, policy: TriggerConfig, metric: str) -> Ba
     if usable and signals.labelled_rows >= policy.min_labels:
         assert realized is not None
         found = _performance_breaches(
-            metric, realized, baseline, policy.min_value, policy.max_drop, ""
+            metric, realized, baseline, policy.min_value, policy.max_drop, "", **realized_rule
         )
         decay = bool(found)
         reasons += found or [f"{metric} {_fmt(realized)} within bounds"]
@@ -203,7 +229,7 @@ def judge_batch(signals: BatchSignals, policy: TriggerConfig, metric: str) -> Ba
         if usable:
             assert realized is not None
             found = _performance_breaches(
-                metric, realized, baseline, policy.min_value, policy.max_drop, ""
+                metric, realized, baseline, policy.min_value, policy.max_drop, "", **realized_rule
             )
             if found:
                 too_few = f"only {signals.labelled_rows} labels < min_labels {policy.min_labels}"
@@ -220,6 +246,7 @@ def judge_batch(signals: BatchSignals, policy: TriggerConfig, metric: str) -> Ba
                     policy.estimated_min_value,
                     policy.estimated_max_drop,
                     "estimated ",
+                    **estimated_rule,
                 )
                 decay = bool(found)
                 reasons += found or [f"estimated {metric} {_fmt(estimate)} within bounds"]

@@ -11,8 +11,14 @@ import logging
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from retrainer.evaluation.metrics import compute_metrics, model_output, predict_scores
+from retrainer.evaluation.metrics import (
+    chance_metrics,
+    compute_metrics,
+    model_output,
+    predict_scores,
+)
 from retrainer.lake import keys
+from retrainer.metric_specs import CHANCE_PREFIX
 from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.errors import already_exists
 from retrainer.registry.runs import log_metrics, log_params, start_model_run
@@ -239,6 +245,10 @@ def train_challenger(
     target = config.target.column
     pipeline = build_pipeline(config).fit(chosen.train[config.features], chosen.train[target])
     metrics = compute_metrics(pipeline, chosen.holdout, config)
+    # Chance on the same rows travels with the baseline: the default decay rule measures
+    # the champion's loss of skill over chance, whatever its level.
+    chance = chance_metrics(chosen.holdout[target], config)
+    metrics |= {f"{CHANCE_PREFIX}{k}": v for k, v in chance.items()}
     importances = _importances(pipeline, chosen.holdout, config)
     calibrator = _calibrator(pipeline, chosen.holdout, config)
     # The reference travels with the model version: promotion and rollback swap both.
