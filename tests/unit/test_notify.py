@@ -152,3 +152,16 @@ def test_a_subject_is_one_line() -> None:
 
     alert = Alert("drift", "rainfall\r\nBcc: someone@example.org", "x")
     assert alert.subject == "[retrainer] drift: rainfall Bcc: someone@example.org"
+
+
+def test_plaintext_smtp_login_is_allowed_by_the_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.settings import ENVIRONMENT_VARIABLES, load_settings
+
+    (tmp_path / "retrainer.yaml").write_text("alerts: {}\n")
+    monkeypatch.setenv("RETRAINER_ALERT_SMTP_ALLOW_PLAINTEXT_LOGIN", "true")
+    assert load_settings(tmp_path).alerts.smtp_allow_plaintext_login is False
+    assert "alerts.smtp_allow_plaintext_login" not in {v.field for v in ENVIRONMENT_VARIABLES}
+    (tmp_path / "retrainer.yaml").write_text("alerts: {smtp_allow_plaintext_login: true}\n")
+    assert load_settings(tmp_path).alerts.smtp_allow_plaintext_login is True
