@@ -112,6 +112,12 @@ class AlertSettings(BaseModel):
     timeout_seconds: Annotated[float, _FILE_ONLY] = Field(
         default=10.0, gt=0, description="How long one delivery may take."
     )
+    # File only: sending a password in the clear is a decision for the deployment's file,
+    # not for a variable that a task's environment might carry.
+    smtp_allow_plaintext_login: Annotated[bool, _FILE_ONLY] = Field(
+        default=False,
+        description="Log in to SMTP on a connection without SSL/STARTTLS (trusted network).",
+    )
 
     _split = field_validator("channels", "email_to", "events", mode="before")(_comma_list)
 

@@ -109,7 +109,65 @@ def test_webhook_url_in_the_password_of_a_json_connection_and_event_filter(
     assert request["json"]["retrainer"]["event"] == "promotion"
 
 
-def test_email_alert_over_smtp_with_login(
+@pytest.mark.parametrize(
+    "extras",
+    [
+        "disable_ssl=true&disable_tls=true",
+        # The provider reads extras as truthy: the string "false" disables STARTTLS too.
+        "disable_ssl=true&disable_tls=false",
+        # STARTTLS left on, but this server offers none: the provider stops before login.
+        "disable_ssl=true",
+    ],
+)
+def test_a_password_never_goes_over_plain_smtp_by_default(
+    extras: str,
+    tmp_path: Path,
+    smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from retrainer.orchestration.notifiers import send_alert
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP",
+        f"smtp://alerts:secret@{smtp_server.host}:{smtp_server.port}?{extras}",
+    )
+    settings = _settings(tmp_path, channels=["email"], email_to=["ops@example.org"])
+    with caplog.at_level(logging.DEBUG):
+        assert not send_alert(settings, "rainfall: v2 promoted", "x", event="promotion")
+    assert smtp_server.logins == [] and smtp_server.messages == []
+    printed = capsys.readouterr()
+    logged = [r.getMessage() for r in caplog.records] + [printed.out, printed.err]
+    errors = [m for m in logged if "not delivered" in m]
+    assert errors, logged
+    if "disable_tls" in extras:  # refused by retrainer, saying what to change
+        assert any(
+            "'retrainer_smtp'" in e and "alerts.smtp_allow_plaintext_login" in e for e in errors
+        ), errors
+    assert not [m for m in logged if "secret" in m]  # the password
+
+
+def test_plaintext_smtp_login_is_refused_on_the_socket_itself(
+    smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the extras say, login on a socket without TLS raises before AUTH is sent."""
+    from retrainer.orchestration.smtp_login import PlaintextLoginRefused, TlsLoginSmtpHook
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GUARD_SMTP",
+        f"smtp://alerts:secret@{smtp_server.host}:{smtp_server.port}?disable_ssl=true",
+    )
+    hook = TlsLoginSmtpHook("guard_smtp")
+    hook.smtp_connection = hook.get_connection("guard_smtp")
+    client = hook._build_client()  # the provider's own client, before its STARTTLS
+    with pytest.raises(PlaintextLoginRefused, match="'guard_smtp'") as refused:
+        client.login("alerts", "secret")
+    client.close()
+    assert "secret" not in str(refused.value) and smtp_server.logins == []
+
+
+def test_email_alert_over_plain_smtp_with_login_when_allowed(
     tmp_path: Path, smtp_server: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from retrainer.orchestration.notifiers import send_alert
@@ -120,7 +178,10 @@ def test_email_alert_over_smtp_with_login(
         "?from_email=retrainer%40example.org&disable_ssl=true&disable_tls=true",
     )
     settings = _settings(
-        tmp_path, channels=["email"], email_to=["ops@example.org", "ds@example.org"]
+        tmp_path,
+        channels=["email"],
+        email_to=["ops@example.org", "ds@example.org"],
+        smtp_allow_plaintext_login=True,
     )
     assert send_alert(
         settings,
@@ -189,6 +250,37 @@ def test_both_channels_and_env_overrides(
     assert send_alert(settings, "rainfall: performance decay", "roc_auc 0.61 < 0.70", event="decay")
     assert webhook_receiver.wait_for(1)[0]["json"]["retrainer"]["event"] == "decay"
     assert smtp_server.wait_for(1)[0]["rcpt_tos"] == ["oncall@example.org"]
+
+
+def test_a_huge_alert_with_slack_markup_arrives_bounded_and_escaped(
+    tmp_path: Path,
+    webhook_receiver: Receiver,
+    smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrainer.orchestration.notifiers import send_alert
+
+    monkeypatch.setenv("AIRFLOW_CONN_RETRAINER_WEBHOOK", _url_connection(webhook_receiver.url))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RETRAINER_SMTP",
+        f"smtp://{smtp_server.host}:{smtp_server.port}?disable_ssl=true&disable_tls=true",
+    )
+    settings = _settings(tmp_path, channels=["webhook", "email"], email_to=["a@example.org"])
+    columns = ["<!channel>", "<https://evil.example|click here>"] + [
+        f"column_{i:05d}" for i in range(10_000)
+    ]
+    text = f"batch p7 blocked: unexpected {columns}"
+    assert send_alert(settings, "rainfall: p7 blocked", text, {"columns": columns})
+
+    (request,) = webhook_receiver.wait_for(1)
+    assert int(request["headers"]["Content-Length"]) <= 20_000
+    rendered = json.dumps([request["json"]["text"], request["json"]["blocks"]])
+    assert "<!channel>" not in rendered and "<http" not in rendered
+    assert "&lt;!channel&gt;" in rendered
+    assert "… 9,982 more items" in request["json"]["retrainer"]["details"]["columns"]
+    (mail,) = smtp_server.wait_for(1)
+    body = html.unescape(mail["body"])
+    assert len(body) <= 20_100 and "more characters" in body and "9,982 more items" in body
 
 
 def test_failed_delivery_is_logged_never_raised(

@@ -104,6 +104,18 @@ def test_missing_column_message_names_it(spec, good) -> None:  # type: ignore[no
     assert "missing ['dew_point']" in detail and "unexpected ['extra']" in detail
 
 
+def test_a_batch_with_10000_extra_columns_names_ten_and_counts_the_rest(spec, good) -> None:  # type: ignore[no-untyped-def]
+    extra = pd.DataFrame({f"col_{i:05d}": 1 for i in range(10_000)}, index=good.index)
+    frame = pd.concat([good.head(50), extra.head(50)], axis=1)
+    result = validate_frame(frame, spec, name="t", require_target=False)
+    (columns,) = [c for c in result.failed_checks if c.check == "columns"]
+    assert columns.detail.endswith("'col_00009'] and 9,990 more"), columns.detail[-80:]
+    assert len(columns.detail) < 300 and columns.unexpected_count == 10_000
+    assert len(columns.examples) == 10 and len(result.summary()) < 1_000
+    # Nothing is lost: the validation result kept for the lake lists every column.
+    assert "col_09999" in str(result.gx_result)
+
+
 def test_new_category_is_named(config) -> None:  # type: ignore[no-untyped-def]
     from retrainer.config import ModelConfig
 

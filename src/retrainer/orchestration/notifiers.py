@@ -12,6 +12,8 @@ Airflow does (secrets backends, ``AIRFLOW_CONN_<ID>``, the connections in the UI
   ``RETRAINER_ALERT_WEBHOOK_URL`` (a plain URL in the settings) takes precedence.
 - email (``alerts.smtp_conn_id``, conn type ``smtp``): host, port, login, password and the
   SMTP provider's extras (``disable_ssl``, ``disable_tls``, ``from_email``, ``timeout``).
+  The password goes out only over SSL or STARTTLS unless
+  ``alerts.smtp_allow_plaintext_login`` (``retrainer.orchestration.smtp_login``).
 
 A failed delivery never fails the caller: the step that raised the alert has its own
 outcome recorded, so the failure is logged (without the webhook URL) instead.
@@ -31,6 +33,7 @@ from airflow.sdk import BaseNotifier
 
 from retrainer.errors import RetrainerError
 from retrainer.notify import Alert, email_html, slack_payload
+from retrainer.notify.limits import shorten
 
 if TYPE_CHECKING:
     from retrainer.settings import Settings
@@ -92,10 +95,12 @@ def _post_webhook(settings: Settings, alert: Alert) -> None:
 
 
 def _send_email(settings: Settings, alert: Alert) -> None:
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from retrainer.orchestration.smtp_login import TlsLoginSmtpHook
 
     alerts = settings.alerts
-    hook = SmtpHook(smtp_conn_id=alerts.smtp_conn_id)
+    hook = TlsLoginSmtpHook(
+        alerts.smtp_conn_id, allow_plaintext_login=alerts.smtp_allow_plaintext_login
+    )
     try:
         with hook:
             hook.send_email_smtp(
@@ -112,7 +117,10 @@ def _send_email(settings: Settings, alert: Alert) -> None:
 
 def deliver(settings: Settings, alert: Alert) -> bool:
     """Log the alert and send it to every configured channel; True if one accepted it."""
-    log.warning("ALERT [%s] %s: %s", alert.event, alert.title, alert.text)
+    # The task log is bounded like an e-mail: the full evidence is in the lake.
+    log.warning(
+        "ALERT [%s] %s: %s", alert.event, shorten(alert.title, 200), shorten(alert.text, 20_000)
+    )
     # "other" (a caller that names no event) is never filtered: an unknown kind must not
     # go silent.
     if alert.event != "other" and alert.event not in settings.alerts.events:

@@ -258,6 +258,18 @@ _NAMES = {
 }
 
 
+# A batch of another layout can have thousands of columns: a check names the first ones
+# and counts the rest (the validation result in the lake keeps the observed column list).
+_COLUMN_NAMES = 10
+
+
+def _names(columns: list[str]) -> str:
+    """``['a', 'b']``, or the first :data:`_COLUMN_NAMES` names and how many more."""
+    shown = repr([_json_safe(c) for c in columns[:_COLUMN_NAMES]])
+    more = len(columns) - _COLUMN_NAMES
+    return shown if more <= 0 else f"{shown} and {more:,} more"
+
+
 def _bound(value: Any) -> str:
     return "unbounded" if value is None else f"{value:.4g}"
 
@@ -279,9 +291,9 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
         extra = [c for c in observed if c not in expected]
         parts = []
         if missing:
-            parts.append(f"missing {missing}")
+            parts.append(f"missing {_names(missing)}")
         if extra:
-            parts.append(f"unexpected {extra}")
+            parts.append(f"unexpected {_names(extra)}")
         if expected and not set(expected) & set(observed):
             parts.append("none of this model's columns is present: a file of another model?")
         return FailedCheck(
@@ -289,7 +301,7 @@ def _describe(item: Any, expected: list[str], rows: int) -> FailedCheck:
             None,
             "; ".join(parts) or "column set differs",
             len(missing) + len(extra),
-            tuple(missing + extra),
+            tuple(_json_safe(c) for c in (missing + extra)[:_COLUMN_NAMES]),
         )
     if check == "row_count":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
