@@ -36,7 +36,10 @@ def size_excess(size: int, limit: int) -> str | None:
     """Why a file of ``size`` bytes is refused, or None when it is within ``limit``."""
     if size <= limit:
         return None
-    return f"{describe_bytes(size)}, more than validation.max_batch_bytes ({describe_bytes(limit)})"
+    return (
+        f"{describe_bytes(size)}, over the limit validation.max_batch_bytes = "
+        f"{describe_bytes(limit)}"
+    )
 
 
 def width_excess(columns: int, limit: int) -> str | None:
@@ -46,4 +49,4 @@ def width_excess(columns: int, limit: int) -> str | None:
     """
     if columns <= limit:
         return None
-    return f"{columns:,} columns, more than validation.max_columns ({limit:,})"
+    return f"{columns:,} columns, over the limit validation.max_columns = {limit:,}"

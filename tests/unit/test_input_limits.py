@@ -147,7 +147,7 @@ def test_a_batch_over_the_column_limit_is_quarantined_from_its_header(
     with pytest.raises(ValidationFailed) as err:
         validate_batch(storage, config, "wide", key, spec)
     assert err.value.failed_checks == [
-        "column_count (3,000 columns, more than validation.max_columns (100); rows not read)"
+        "column_count (3,000 columns, over the limit validation.max_columns = 100; rows not read)"
     ]
     evidence = storage.read_json("quarantine/sensors/wide/validation_result.json")["retrainer"]
     assert [c["check"] for c in evidence["failed_checks"]] == ["column_count"]
