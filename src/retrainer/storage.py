@@ -62,6 +62,7 @@ class Storage(Protocol):
     def write_bytes(self, key: str, data: bytes) -> str: ...
     def read_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...
     def list(self, prefix: str = "") -> list[str]: ...
     def uri(self, key: str) -> str: ...
     def write_json(self, key: str, payload: Any) -> str: ...
@@ -173,6 +174,14 @@ class LocalStorage(_FrameMixin):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def size(self, key: str) -> int:
+        """The object's length in bytes, from the file system (nothing is read)."""
+        path = self._path(key)
+        if not path.is_file():
+            what = "is a folder, not an object" if path.is_dir() else "does not exist"
+            raise ObjectNotFound(f"{self.uri(key)} {what}")
+        return path.stat().st_size
+
     def list(self, prefix: str = "") -> list[str]:
         """Keys starting with ``prefix`` as a plain string, as S3 lists them.
 
@@ -279,6 +288,19 @@ class S3Storage(_FrameMixin):
                 return False
             raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
         return True
+
+    def size(self, key: str) -> int:
+        """The object's length in bytes, from a HEAD request (the body is not fetched)."""
+        from botocore.exceptions import ClientError
+
+        self._check_bucket()
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+            raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
+        return int(response["ContentLength"])
 
     def list(self, prefix: str = "") -> list[str]:
         self._check_bucket()

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from retrainer.config.data import DataConfig
 
-__all__ = ["read_table"]
+__all__ = ["column_names", "read_table"]
 
 _PARQUET_MAGIC = b"PAR1"
 
@@ -76,6 +76,15 @@ def _header(data: bytes, kind: str, name: str) -> list[str]:
 
     first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     return next(csv.reader([first]), [])
+
+
+def column_names(data: bytes, name: str) -> list[str]:
+    """The column names of file ``name`` from its header alone, before any row is parsed.
+
+    Raises:
+        InputDataError: unknown format, or a Parquet file whose footer cannot be read.
+    """
+    return _header(data, _format(data, name), name)
 
 
 def read_table(data: bytes, name: str, *, times: DataConfig | None = None) -> pd.DataFrame:

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 Outcome = Literal["accepted", "rows_quarantined", "blocked"]
+# Reasons found before the rows are parsed: Great Expectations never runs on these files.
+BEFORE_PARSING = frozenset({"readable", "column_count"})
 
 SENSORS_YAML = """
 name: sensors
@@ -91,6 +93,11 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
     listed["site"] = [[s] for s in good["site"]]
     mapped = good.astype({"site": object})
     mapped["site"] = [{"name": s} for s in good["site"]]
+    # An export gone wrong: 10,000 columns (the limit is validation.max_columns, 2,000).
+    wide = pd.concat(
+        [good.head(50), pd.DataFrame(0, index=range(50), columns=[f"f{i}" for i in range(9_994)])],
+        axis=1,
+    )
     rainfall_like = pd.DataFrame(
         {"temperature": [0.1] * 50, "dew_point": [0.2] * 50, "rain": [0, 1] * 25}
     )
@@ -188,6 +195,7 @@ def build_corpus(seed: int = 1) -> list[BadInput]:
         ("struct_category", "c.parquet", _parquet(mapped), "blocked", "column_type:site"),
         ("huge_field", "c.csv", _csv(huge), "rows_quarantined", "domain:site"),
         ("another_models_file", "c.csv", _csv(rainfall_like), "blocked", "columns"),
+        ("ten_thousand_columns", "c.csv", _csv(wide), "blocked", "column_count"),
         (
             "label_outside_domain",
             "c.csv",

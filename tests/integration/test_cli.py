@@ -86,3 +86,31 @@ def test_land_keeps_originals_and_checks_ids_and_model_names(setup) -> None:  # 
         assert bad.exit_code == 2 and "model name" in bad.output, bad.output
         assert _run(setup, "status", name).exit_code == 2
         assert _run(setup, "history", name).exit_code == 2
+
+
+def test_land_and_validate_refuse_a_file_over_the_size_limit(tmp_path, rainfall_periods) -> None:  # type: ignore[no-untyped-def]
+    config_dir = make_config_dir(
+        tmp_path, overrides={"rainfall": {"validation": {"max_batch_bytes": 1024}}}
+    )
+    batch = tmp_path / "p1.parquet"
+    rainfall_periods[1].to_parquet(batch, index=False)
+    size = batch.stat().st_size
+    assert size > 1024
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, [*args, "--config-dir", str(config_dir)])
+
+    for command in ("land", "land-labels"):
+        refused = run(command, "rainfall", str(batch), "--no-notify")
+        assert refused.exit_code == 2, refused.output
+        assert str(batch) in refused.output and f"{size:,} bytes" in refused.output
+        assert "validation.max_batch_bytes = 1,024 bytes" in refused.output
+    lake = tmp_path / "home" / "lake"
+    assert not lake.exists() or not [p for p in lake.rglob("*") if p.is_file()]
+
+    checked = run("validate", "rainfall", str(batch))
+    assert checked.exit_code == 1, checked.output
+    report = json.loads(checked.stdout)
+    assert report["outcome"] == "blocked" and report["rows"] == 0
+    assert [c["check"] for c in report["failed_checks"]] == ["batch_size"]
+    assert report["failed_checks"][0]["severity"] == "block"

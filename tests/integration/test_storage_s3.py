@@ -165,3 +165,43 @@ def test_landing_is_append_only_on_s3(moto_s3: S3Server, bucket: str, tmp_path) 
     with pytest.raises(LakeConflict, match="never replaced"):
         keep_accepted(lake, key, pd.DataFrame({"a": [2]}))
     assert lake.read_frame(key)["a"].tolist() == [1]
+
+
+def test_size_is_the_objects_content_length(moto_s3: S3Server, bucket: str) -> None:
+    lake = S3Storage(bucket, "lake", endpoint_url=moto_s3.endpoint_url)
+    lake.write_bytes("incoming/m/b.csv", b"x\n" * 5_000)
+    assert lake.size("incoming/m/b.csv") == 10_000
+    with pytest.raises(ObjectNotFound, match=f"s3://{bucket}/lake/incoming/m/none.csv"):
+        lake.size("incoming/m/none.csv")
+
+
+def test_size_limits_hold_on_s3(moto_s3: S3Server, bucket: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Land refuses a too-big file with nothing written; one put there anyway is blocked unread."""
+    from retrainer.config import ModelConfig
+    from retrainer.errors import InputDataError, ValidationFailed
+    from retrainer.lake import land_file
+    from retrainer.validation import spec_from_config, validate_batch
+
+    lake = S3Storage(bucket, "lake", endpoint_url=moto_s3.endpoint_url)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x,y\n" + b"1.0,0\n" * 400)
+    with pytest.raises(InputDataError, match=r"validation\.max_batch_bytes"):
+        land_file(lake, "m", big, "big", max_bytes=1024)
+    assert _raw_keys(moto_s3, bucket) == []
+
+    moto_s3.client().put_object(Bucket=bucket, Key="lake/incoming/m/big.csv", Body=big.read_bytes())
+    config = ModelConfig.model_validate(
+        {
+            "name": "m",
+            "numeric_features": ["x"],
+            "target": {"column": "y"},
+            "validation": {"max_batch_bytes": 1024},
+        }
+    )
+    with pytest.raises(ValidationFailed, match="batch_size"):
+        validate_batch(lake, config, "big", "incoming/m/big.csv", spec_from_config(config))
+    assert _raw_keys(moto_s3, bucket) == [
+        "lake/incoming/m/big.csv",
+        "lake/quarantine/m/big/summary.txt",
+        "lake/quarantine/m/big/validation_result.json",
+    ]

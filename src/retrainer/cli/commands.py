@@ -9,7 +9,7 @@ stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the da
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -106,10 +106,16 @@ def land(
 
     try:
         settings = _settings(config_dir)
-        load_model_config(model_file(settings.models_dir, model))
+        config = load_model_config(model_file(settings.models_dir, model))
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         api = AirflowAPI(settings.airflow_url, settings.airflow_user, settings.airflow_password)
-        key = land_file(storage, model, file, batch_id or file.stem)
+        key = land_file(
+            storage,
+            model,
+            file,
+            batch_id or file.stem,
+            max_bytes=config.validation.max_batch_bytes,
+        )
         typer.echo(f"landed {file} as {storage.uri(key)}")
         if notify:
             try:
@@ -157,7 +163,15 @@ def validate(
     """
     from retrainer.config import load_model_config, model_file
     from retrainer.tables import read_table
-    from retrainer.validation import apply_severities, labels_spec, load_suite_spec, validate_frame
+    from retrainer.validation import (
+        ValidationResult,
+        apply_severities,
+        labels_spec,
+        load_suite_spec,
+        size_check,
+        validate_frame,
+        width_check,
+    )
 
     try:
         settings = _settings(config_dir)
@@ -170,24 +184,40 @@ def validate(
         _fail(exc)
         return
     try:
-        frame = read_table(file.read_bytes(), file.name, times=config.data)
+        # As the monitor does: the size and the header are checked before the rows are read.
+        unread = size_check(file.stat().st_size, config.validation)
+        if unread is None:
+            raw = file.read_bytes()
+            unread = width_check(raw, file.name, config.validation)
+        frame = None if unread else read_table(raw, file.name, times=config.data)
     except (RetrainerError, OSError) as exc:
         _unreadable(model, file, exc)
         return
-    result = validate_frame(frame, spec, name=file.name, require_target=labels)
-    outcome = apply_severities(frame, result, spec, config, require_target=labels)
+    if frame is None:
+        assert unread is not None
+        result = ValidationResult(False, file.name, 0, (unread,))
+        decision: dict[str, Any] = {
+            "status": "blocked",
+            "blocking": [unread.describe()],
+            "warnings": [],
+            "quarantined_rows": 0,
+            "reasons": {},
+        }
+    else:
+        result = validate_frame(frame, spec, name=file.name, require_target=labels)
+        decision = apply_severities(frame, result, spec, config, require_target=labels).to_dict()
     payload = {
         "model": model,
         "file": str(file),
         "kind": "labels" if labels else "batch",
-        "outcome": outcome.status,
+        "outcome": decision["status"],
         "suite": "champion" if run_id else "config schema (no champion yet)",
         "rows": result.row_count,
-        **outcome.to_dict(),
+        **decision,
         "failed_checks": render.checks_payload(result, config),
     }
     typer.echo(render.to_json(payload))
-    raise typer.Exit(0 if outcome.status == "accepted" else 1)
+    raise typer.Exit(0 if decision["status"] == "accepted" else 1)
 
 
 @app.command("land-labels")
@@ -218,7 +248,14 @@ def land_labels(
         config = load_model_config(model_file(settings.models_dir, model))
         storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
         spec = load_suite_spec(config, _champion_run(settings, model))
-        key = land_file(storage, model, file, batch, zone=keys.LABELS_ZONE)
+        key = land_file(
+            storage,
+            model,
+            file,
+            batch,
+            zone=keys.LABELS_ZONE,
+            max_bytes=config.validation.max_batch_bytes,
+        )
     except RetrainerError as exc:
         _fail(exc)
         return

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
+from retrainer.limits import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_COLUMNS
 
 __all__ = [
     "DEFAULT_SEVERITY",
@@ -165,6 +166,17 @@ class ValidationConfig(Frozen):
     min_rows: Annotated[int, Field(ge=1)] = 30
     max_rows: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Block batches with more rows than this (none: no limit)."
+    )
+    max_batch_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_MAX_BATCH_BYTES,
+        description=(
+            "Refuse to land, and block without reading, a batch or labels file larger than "
+            "this many bytes (default 2 GiB)."
+        ),
+    )
+    max_columns: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_MAX_COLUMNS,
+        description="Block a batch with more columns than this, counted from its header.",
     )
 
     @model_validator(mode="after")

@@ -82,6 +82,11 @@ class ModelConfig(Frozen):
         if overlap:
             raise ValueError(f"{overlap} cannot be both a feature and the target/time/id column")
         known_columns = seen | bookkeeping
+        if self.validation.max_columns < len(known_columns):
+            raise ValueError(
+                f"validation.max_columns {self.validation.max_columns} is below the "
+                f"{len(known_columns)} columns this model needs"
+            )
         bad_rules = sorted(
             {r.column for r in self.validation.rules if r.column and r.column not in known_columns}
         )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from retrainer.errors import InputDataError, LakeConflict, ObjectNotFound
 from retrainer.lake import keys
 from retrainer.lake.records import BatchMeta, write_meta
+from retrainer.limits import DEFAULT_MAX_BATCH_BYTES, size_excess
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,15 +83,18 @@ def land_file(
     batch_id: str | None = None,
     *,
     zone: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BATCH_BYTES,
 ) -> str:
     """Copy a local CSV/Parquet file into ``incoming/<model>/[<zone>/]<batch>.<ext>``.
 
     Returns the key. ``zone="labels"`` lands ground truth beside the batches it labels.
     Originals are kept: landing the very same bytes again is a no-op, anything else under
-    a batch id that was landed already (in any format) is refused.
+    a batch id that was landed already (in any format) is refused. A file larger than
+    ``max_bytes`` (the model's ``validation.max_batch_bytes``) is refused before a byte
+    of it is read or written.
 
     Raises:
-        InputDataError: the file or the batch id is not acceptable.
+        InputDataError: the file or the batch id is not acceptable, or the file is too big.
         LakeConflict: the batch id was landed already with other content or format.
     """
     path = Path(path)
@@ -99,15 +103,29 @@ def land_file(
     if not path.is_file():
         raise InputDataError(f"{path}: file not found")
     batch_id = _check_batch_id(batch_id or path.stem)
+    _check_size(path, path.stat().st_size, max_bytes)
     key = keys.incoming_file(model, batch_id, path.suffix.lower(), zone)
     others = [k for k in _landed(storage, model, batch_id, zone) if k != key]
     if others:
         raise _relanding(model, batch_id, others[0], zone)
-    data = path.read_bytes()
+    with path.open("rb") as handle:
+        # Never more than the limit in memory, even when the file grows after stat().
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        _check_size(path, max(len(data), path.stat().st_size), max_bytes)
     # One atomic create: of two racing landings of one key, one wins and the other is told.
     if not storage.create_new(key, data) and storage.read_bytes(key) != data:
         raise _relanding(model, batch_id, key, zone)
     return key
+
+
+def _check_size(path: Path, size: int, max_bytes: int) -> None:
+    excess = size_excess(size, max_bytes)
+    if excess is not None:
+        raise InputDataError(
+            f"{path}: not landed: {excess}; split it into smaller batches, or raise the "
+            "limit in the model's YAML if the workers have the memory"
+        )
 
 
 def find_incoming(storage: Storage, model: str, batch_id: str) -> str:

@@ -13,6 +13,7 @@ from retrainer.validation.batch import (
 )
 from retrainer.validation.champion import load_suite_spec
 from retrainer.validation.labels import labels_key, labels_spec, validate_labels
+from retrainer.validation.precheck import size_check, width_check
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
 from retrainer.validation.suite import (
@@ -42,8 +43,10 @@ __all__ = [
     "load_suite_spec",
     "quarantine",
     "row_failures",
+    "size_check",
     "spec_from_config",
     "validate_batch",
     "validate_frame",
     "validate_labels",
+    "width_check",
 ]

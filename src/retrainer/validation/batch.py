@@ -5,6 +5,8 @@ to quarantine), ``quarantine_rows`` (the failing rows go to quarantine with reas
 the rest continues, unless their share passes ``max_quarantined_fraction``) or ``warn``.
 Nothing is ever deleted or moved: the original stays in ``incoming/``; quarantine keeps a
 copy of the original (or of the rejected rows), the full validation result and a summary.
+A file over ``validation.max_batch_bytes`` or ``validation.max_columns`` is blocked before
+it is parsed (:mod:`retrainer.validation.precheck`); one too big to read is not copied.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from retrainer.errors import InputDataError, ValidationFailed
 from retrainer.lake import keep_accepted, keys
 from retrainer.tables import read_table
 from retrainer.validation.docs import render_data_docs
+from retrainer.validation.precheck import size_check, width_check
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import (
     FailedCheck,
@@ -77,16 +80,21 @@ def quarantine(
     model: str,
     batch_id: str,
     source_key: str,
-    raw: bytes,
+    raw: bytes | None,
     result: ValidationResult,
     *,
     summary: str | None = None,
     extra: dict[str, Any] | None = None,
     prefix: str | None = None,
 ) -> str:
-    """Write the evidence of a blocked batch; return the folder's key prefix."""
+    """Write the evidence of a blocked batch; return the folder's key prefix.
+
+    ``raw`` is the original's bytes, copied beside the evidence; None for a file too big
+    to read, which is only referred to (it stays at ``source_key``).
+    """
     prefix = prefix or keys.quarantine(model, batch_id)
-    storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
+    if raw is not None:
+        storage.write_bytes(f"{prefix}/{PurePosixPath(source_key).name}", raw)
     _write_evidence(storage, prefix, model, batch_id, source_key, result, summary, extra)
     return prefix
 
@@ -123,12 +131,14 @@ def _block(
     config: ModelConfig,
     batch_id: str,
     source_key: str,
-    raw: bytes,
+    raw: bytes | None,
     result: ValidationResult,
     checks: list[str],
     prefix: str,
 ) -> ValidationFailed:
     summary = result.summary() + "\nblocking: " + "; ".join(checks)
+    if raw is None:
+        summary += f"\nnot copied here: the original stays in {source_key}"
     quarantine(
         storage, config.name, batch_id, source_key, raw, result, summary=summary, prefix=prefix
     )
@@ -247,6 +257,15 @@ def apply_severities(
     )
 
 
+def _parse(raw: bytes, name: str, config: ModelConfig) -> pd.DataFrame | FailedCheck:
+    """The batch as a table, or the check it fails before it can be one (too wide, unreadable)."""
+    try:
+        too_wide = width_check(raw, name, config.validation)
+        return too_wide or read_table(raw, name, times=config.data)
+    except InputDataError as exc:
+        return FailedCheck("readable", None, str(exc))
+
+
 def validate_batch(
     storage: Storage,
     config: ModelConfig,
@@ -271,15 +290,18 @@ def validate_batch(
     """
     key = accepted_key or keys.batch_data(config.name, batch_id)
     prefix = quarantine_prefix or keys.quarantine(config.name, batch_id)
+    too_big = size_check(storage.size(source_key), config.validation)
+    if too_big is not None:
+        result = ValidationResult(False, batch_id, 0, (too_big,))
+        raise _block(
+            storage, config, batch_id, source_key, None, result, [too_big.describe()], prefix
+        )
     raw = storage.read_bytes(source_key)
     name = PurePosixPath(source_key).name
-    try:
-        frame = read_table(raw, name, times=config.data)
-    except InputDataError as exc:
-        result = ValidationResult(False, batch_id, 0, (FailedCheck("readable", None, str(exc)),))
-        raise _block(
-            storage, config, batch_id, source_key, raw, result, [f"readable ({exc})"], prefix
-        ) from None
+    frame = _parse(raw, name, config)
+    if isinstance(frame, FailedCheck):
+        result = ValidationResult(False, batch_id, 0, (frame,))
+        raise _block(storage, config, batch_id, source_key, raw, result, [frame.describe()], prefix)
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
     decision = apply_severities(frame, result, spec, config, require_target=require_target)
     if decision.status == "blocked":
