@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -62,6 +63,7 @@ class Storage(Protocol):
     def write_bytes(self, key: str, data: bytes) -> str: ...
     def read_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def modified(self, key: str) -> datetime: ...
     def list(self, prefix: str = "") -> list[str]: ...
     def uri(self, key: str) -> str: ...
     def write_json(self, key: str, payload: Any) -> str: ...
@@ -173,6 +175,13 @@ class LocalStorage(_FrameMixin):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def modified(self, key: str) -> datetime:
+        """When ``key`` was last written (UTC): a landing's time, for order and age."""
+        try:
+            return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+
     def list(self, prefix: str = "") -> list[str]:
         """Keys starting with ``prefix`` as a plain string, as S3 lists them.
 
@@ -279,6 +288,20 @@ class S3Storage(_FrameMixin):
                 return False
             raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
         return True
+
+    def modified(self, key: str) -> datetime:
+        """When ``key`` was last written (UTC, S3's Last-Modified)."""
+        from botocore.exceptions import ClientError
+
+        self._check_bucket()
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+            raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
+        modified: datetime = head["LastModified"]  # botocore parses it to a datetime
+        return modified.astimezone(UTC)
 
     def list(self, prefix: str = "") -> list[str]:
         self._check_bucket()
