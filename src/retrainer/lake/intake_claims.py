@@ -5,13 +5,16 @@ monitor run also takes in every landed batch that has no validation record yet. 
 runs may see the same batch: each takes it only after creating its *intake claim* with
 an atomic create-if-absent, so exactly one of them validates it.
 
-A claim names its run, so a retried task finds its own claims. A claim whose batch still
-has no validation record after ``stale_after`` belongs to a run that died: the next run
-takes it over under the next attempt key (created once as well).
+A claim names its run, so a retried task finds its own claims, and a marker named after
+the run sits beside it, so the retry also finds (with one listing) the batches it had
+validated before it died but not yet checked. A claim whose batch still has no validation
+record after ``stale_after`` belongs to a run that died: the next run takes it over under
+the next attempt key (created once as well).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ __all__ = [
     "is_checked",
     "landed_batches",
     "read_intake_claim",
+    "taken_by",
     "unchecked_batches",
 ]
 
@@ -99,6 +103,22 @@ def unchecked_batches(storage: Storage, model: str) -> list[Landed]:
     return [landed for landed in landed_batches(storage, model) if landed.batch_id not in checked]
 
 
+def _run_marker(model: str, batch_id: str, run: str) -> str:
+    digest = hashlib.sha256(run.encode("utf-8")).hexdigest()[:16]  # run ids hold ':' and '+'
+    return f"{keys.intake_claims(model)}{batch_id}/run-{digest}"
+
+
+def taken_by(storage: Storage, model: str, run: str) -> set[str]:
+    """The batches ``run`` claimed (from the key listing only)."""
+    prefix = keys.intake_claims(model)
+    name = _run_marker(model, "", run).rsplit("/", 1)[-1]
+    return {
+        key[len(prefix) :].split("/", 1)[0]
+        for key in storage.list(prefix)
+        if key.endswith(f"/{name}")
+    }
+
+
 def intake_chain(storage: Storage, model: str, batch_id: str) -> list[str]:
     """The claim keys of a batch in attempt order: the last one holds it."""
     chain: list[str] = []
@@ -137,6 +157,7 @@ def claim_intake(
         if chain:
             head = read_intake_claim(storage, chain[-1], batch_id)
             if head is not None and head.run == run:
+                storage.write_bytes(_run_marker(model, batch_id, run), run.encode("utf-8"))
                 return head
             if is_checked(storage, model, batch_id):
                 return None  # its run took it in
@@ -153,5 +174,7 @@ def claim_intake(
         time = datetime.now(UTC).isoformat()
         body = json.dumps({"run": run, "time": time}, sort_keys=True).encode("utf-8")
         if storage.create_new(key, body):
+            # Before the batch is validated: a retry of this run finds it by this marker.
+            storage.write_bytes(_run_marker(model, batch_id, run), run.encode("utf-8"))
             return IntakeClaim(key, batch_id, run, time)
     return None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import LakeConflict, NothingToDo, ObjectNotFound, ValidationFailed
 from retrainer.lake import accept_batch, find_incoming, keys, read_meta
-from retrainer.lake.intake_claims import Landed, claim_intake, unchecked_batches
+from retrainer.lake.intake_claims import Landed, claim_intake, taken_by, unchecked_batches
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -172,7 +172,10 @@ def validate_landed_batches(
 
     model = config.name
     swept = [] if request.only_requested else unchecked_batches(storage, model)
-    candidates = _order(storage, model, request.batch_ids, swept)
+    # A retried task redoes the batches its run claimed, validated or not: the check after
+    # validation may never have run for them.
+    own = () if request.only_requested else tuple(sorted(taken_by(storage, model, request.run)))
+    candidates = _order(storage, model, (*request.batch_ids, *own), swept)
     if swept:
         log.info("never-checked landed batches: %s", ", ".join(b.batch_id for b in swept))
     batch_ids: list[str] = []
