@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -63,6 +64,7 @@ class Storage(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
+    def modified(self, key: str) -> datetime: ...
     def list(self, prefix: str = "") -> list[str]: ...
     def uri(self, key: str) -> str: ...
     def write_json(self, key: str, payload: Any) -> str: ...
@@ -182,6 +184,13 @@ class LocalStorage(_FrameMixin):
             raise ObjectNotFound(f"{self.uri(key)} {what}")
         return path.stat().st_size
 
+    def modified(self, key: str) -> datetime:
+        """When ``key`` was last written (UTC): a landing's time, for order and age."""
+        try:
+            return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
+
     def list(self, prefix: str = "") -> list[str]:
         """Keys starting with ``prefix`` as a plain string, as S3 lists them.
 
@@ -289,18 +298,26 @@ class S3Storage(_FrameMixin):
             raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
         return True
 
-    def size(self, key: str) -> int:
-        """The object's length in bytes, from a HEAD request (the body is not fetched)."""
+    def _head(self, key: str) -> dict[str, Any]:
+        """The object's metadata from a HEAD request (the body is not fetched)."""
         from botocore.exceptions import ClientError
 
         self._check_bucket()
         try:
-            response = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return dict(self.client.head_object(Bucket=self.bucket, Key=self._key(key)))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
             raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
-        return int(response["ContentLength"])
+
+    def size(self, key: str) -> int:
+        """The object's length in bytes."""
+        return int(self._head(key)["ContentLength"])
+
+    def modified(self, key: str) -> datetime:
+        """When ``key`` was last written (UTC, S3's Last-Modified)."""
+        modified: datetime = self._head(key)["LastModified"]  # botocore parses it
+        return modified.astimezone(UTC)
 
     def list(self, prefix: str = "") -> list[str]:
         self._check_bucket()

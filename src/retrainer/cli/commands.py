@@ -3,7 +3,8 @@ history, doctor.
 
 Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
 stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
-(blocked, quarantined, drift), 2 the input or config could not be read.
+(blocked, quarantined, drift), 2 the input or config could not be read, 3 (``land``) the
+batch landed but Airflow could not be told (the next monitor run takes it in).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ ConfigDir = Annotated[
     Path | None,
     typer.Option("--config-dir", help="Folder with retrainer.yaml and models/ (default ./config)"),
 ]
+
+
+# `land`: the batch is safe in the lake, only its Asset event was not posted.
+NOT_NOTIFIED = 3
 
 
 def _settings(config_dir: Path | None) -> Settings:
@@ -100,7 +105,7 @@ def land(
 ) -> None:
     """Land a CSV/Parquet batch in incoming/ and tell Airflow (starts <model>_monitor)."""
     from retrainer.config import load_model_config, model_file
-    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
+    from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError, notify_landing
     from retrainer.lake import land_file
     from retrainer.storage import open_storage
 
@@ -118,17 +123,11 @@ def land(
         )
         typer.echo(f"landed {file} as {storage.uri(key)}")
         if notify:
-            try:
-                api.post_asset_event(
-                    f"{model}_incoming", {"batch_id": batch_id or file.stem, "key": key}
-                )
-                typer.echo(f"asset event posted: {model}_monitor will run")
-            except AirflowAPIError as exc:
-                typer.echo(
-                    f"warning: file landed but Airflow was not told ({exc}); trigger "
-                    f"{model}_monitor with batch_id={batch_id or file.stem}",
-                    err=True,
-                )
+            notify_landing(api, model, batch_id or file.stem, key)
+            typer.echo(f"asset event posted: {model}_monitor will run")
+    except AirflowAPIError as exc:
+        # The data is landed: not a bad input (2); the caller may run the landing again.
+        _fail(exc, NOT_NOTIFIED)
     except RetrainerError as exc:
         _fail(exc)
 
@@ -443,10 +442,20 @@ def doctor(
             help="Minutes after which a claim that never moved the alias is stale (default 60)",
         ),
     ] = 60.0,
+    unchecked_after: Annotated[
+        float,
+        typer.Option(
+            "--unchecked-after",
+            min=0,
+            help="Minutes after which a landed batch with no validation record is reported "
+            "as never checked (default 15)",
+        ),
+    ] = 15.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Find stale or empty claims, unrecorded moves, ledger gaps and unjudged versions; repair.
+    """Find stale or empty claims, unrecorded moves, ledger gaps, unjudged versions and landed
+    batches never checked; repair what is safe.
 
     Exit 0: nothing wrong, or all of it repaired; 1: problems remain (all of them with
     --dry-run); 2: the config or a store could not be read.
@@ -468,6 +477,7 @@ def doctor(
             model,
             repair=not dry_run,
             stale_after=timedelta(minutes=stale_after),
+            unchecked_after=timedelta(minutes=unchecked_after),
         )
     except RetrainerError as exc:
         _fail(exc)

@@ -3,6 +3,10 @@
 It speaks HTTP only (no ``airflow`` import): an ``airflow`` CLI call costs ~10 s here, a
 REST call ~0.1 s. A refused request raises :class:`AirflowAPIError` with its HTTP status
 (``status``, None when the server was not reached), so callers decide by status code.
+
+Posting an Asset event is retried with backoff on a 5xx answer or a connection error (an
+API server under load); a retried post that had got through posts the event twice, which
+the monitor shrugs off (each batch is taken in once, under its intake claim).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import urllib.parse
 from typing import Any
 
 import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from retrainer.errors import RetrainerError
 
-__all__ = ["AirflowAPI", "AirflowAPIError"]
+__all__ = ["AirflowAPI", "AirflowAPIError", "notify_landing"]
 
 FINISHED = {"success", "failed"}
 
@@ -27,6 +32,11 @@ class AirflowAPIError(RetrainerError):
         super().__init__(message)
         self.status = status
 
+    @property
+    def transient(self) -> bool:
+        """A fault worth retrying: the server was not reached or failed (5xx)."""
+        return self.status is None or self.status >= 500
+
 
 class AirflowAPI:
     def __init__(
@@ -37,12 +47,17 @@ class AirflowAPI:
         *,
         timeout: float = 30,
         transport: httpx.BaseTransport | None = None,
+        event_attempts: int = 4,
+        retry_wait: float = 0.5,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.password = password
         self.timeout = timeout
         self._token: str | None = None
+        # Waits retry_wait, 2x, 4x ... between attempts of an Asset-event post.
+        self.event_attempts = max(1, event_attempts)
+        self.retry_wait = retry_wait
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -162,6 +177,46 @@ class AirflowAPI:
                 return int(asset["id"])
         raise AirflowAPIError(f"asset {name!r} is not known to Airflow (is its DAG parsed?)")
 
-    def post_asset_event(self, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    def _post_event(self, name: str, extra: dict[str, Any]) -> dict[str, Any]:
         body = {"asset_id": self.asset_id(name), "extra": extra}
         return self._request("POST", "/api/v2/assets/events", body)
+
+    def post_asset_event(self, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Post an event of Asset ``name``, retried on 5xx and connection errors.
+
+        Raises:
+            AirflowAPIError: refused (4xx, at once) or still failing after every attempt.
+        """
+        retrying = Retrying(
+            stop=stop_after_attempt(self.event_attempts),
+            wait=wait_exponential(multiplier=self.retry_wait, max=30),
+            retry=retry_if_exception(lambda e: isinstance(e, AirflowAPIError) and e.transient),
+            reraise=True,
+        )
+        try:
+            return retrying(self._post_event, name, extra)
+        except AirflowAPIError as exc:
+            if not exc.transient or self.event_attempts == 1:
+                raise
+            raise AirflowAPIError(
+                f"{exc} (gave up after {self.event_attempts} attempts)", status=exc.status
+            ) from exc
+
+
+def notify_landing(api: AirflowAPI, model: str, batch_id: str, key: str) -> None:
+    """Post the ``<model>_incoming`` event of a landed batch.
+
+    Raises:
+        AirflowAPIError: Airflow was not told; the message says the batch is safe and the
+            next monitor run takes it in (every run takes in the never-checked batches).
+    """
+    try:
+        api.post_asset_event(f"{model}_incoming", {"batch_id": batch_id, "key": key})
+    except AirflowAPIError as exc:
+        raise AirflowAPIError(
+            f"landed {batch_id} but could not tell Airflow: {exc}. The batch is safe in the "
+            f"lake and the next {model}_monitor run will pick it up; to check it now, "
+            f"trigger {model}_monitor or run this landing again (landing the same file "
+            "again only posts the event)",
+            status=exc.status,
+        ) from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError
+from retrainer.dev.airflow_api import AirflowAPI, AirflowAPIError, notify_landing
 from retrainer.dev.local_stack import LocalStack, airflow_env, free_port, stop_pidfiles
 from retrainer.lake import keys
 from retrainer.settings import Settings
@@ -52,7 +52,7 @@ def land_and_notify(
 
     key = land_file(storage, model, path, batch_id)
     if api is not None:
-        api.post_asset_event(f"{model}_incoming", {"batch_id": batch_id, "key": key})
+        notify_landing(api, model, batch_id, key)
     return key
 
 

@@ -17,6 +17,8 @@ ledger/<m>/<time>-<event>.json              append-only record of every alias ch
 locks/<m>/champion-<epoch>[.<n>].json       champion claims: one winner per epoch (and per
                                             takeover n of a stale claim); each holds its intent
 locks/<m>/champion-<epoch>[.<n>].released   a claim given up before its alias move
+intake/<m>/<batch>/claim-<n>.json           intake claims: the monitor run that takes a
+                                            landed batch in (n > 0 took over a stale one)
 ```
 
 Keys come from the model, batch and run ids, never "latest": a rerun overwrites the same
@@ -53,6 +55,8 @@ __all__ = [
     "claims",
     "incoming",
     "incoming_file",
+    "intake_claim",
+    "intake_claims",
     "labels",
     "labels_file",
     "labels_quarantine",
@@ -202,3 +206,13 @@ def champion_claim(model: str, epoch: str, attempt: int = 0) -> str:
 def claim_release(claim_key: str) -> str:
     """The marker saying the claim at ``claim_key`` was given up (its alias never moved)."""
     return claim_key.removesuffix(".json") + ".released"
+
+
+def intake_claims(model: str) -> str:
+    """Prefix of every intake claim of a model."""
+    return f"intake/{model}/"
+
+
+def intake_claim(model: str, batch_id: str, attempt: int = 0) -> str:
+    """The claim of the ``attempt``-th monitor run to take a landed batch in (created once)."""
+    return f"{intake_claims(model)}{batch_id}/claim-{attempt}.json"

@@ -1,17 +1,26 @@
 """Take the landed batches of a monitor run in: validate each, accept or quarantine it.
 
+A run takes in the batches of its landing events and every other landed batch that was
+never checked (its event was lost, or folded into a run that started before it landed),
+each under an intake claim so that of two overlapping runs only one validates it. The
+accepted batches go on in data order (newest last), so a decay or drift event names the
+newest batch, whatever order Airflow folded the events in.
+
 A batch that fails its suite is blocked (quarantined, alerted) and the others go on; the
 step fails only when every batch was blocked, because bad data is no transient fault.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import LakeConflict, NothingToDo, ObjectNotFound, ValidationFailed
-from retrainer.lake import keys
+from retrainer.lake import accept_batch, find_incoming, keys, read_meta
+from retrainer.lake.intake_claims import Landed, claim_intake, taken_by, unchecked_batches
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -20,9 +29,20 @@ if TYPE_CHECKING:
     from retrainer.notify import AlertSink
     from retrainer.storage import Storage
 
-__all__ = ["Intake", "validate_landed_batches"]
+__all__ = ["Intake", "IntakeRequest", "validate_landed_batches"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """What a monitor run asks to take in, and who it is (the owner of its claims)."""
+
+    run: str
+    # The batches of the run's landing events, or the batch_id Param.
+    batch_ids: tuple[str, ...] = ()
+    # The batch_id Param: check just that batch, even when it was checked before.
+    only_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,45 +128,93 @@ def _accepted(alert: AlertSink, model: str, batch_id: str, outcome: Any) -> str 
     return docs
 
 
+def _order(
+    storage: Storage, model: str, requested: tuple[str, ...], swept: list[Landed]
+) -> list[str]:
+    """The requested and the never-checked batches, once each, oldest landing first."""
+    landed = {b.batch_id: b.landed_at for b in swept}
+    ids = list(dict.fromkeys([*requested, *landed]))
+    for batch_id in ids:
+        if batch_id not in landed:
+            # Missing or ambiguous: the intake says what is wrong with it.
+            with contextlib.suppress(ObjectNotFound, LakeConflict):
+                landed[batch_id] = storage.modified(find_incoming(storage, model, batch_id))
+    last = datetime.max.replace(tzinfo=UTC)
+    return sorted(ids, key=lambda b: landed.get(b, last))
+
+
+def _data_order(storage: Storage, model: str, accepted: list[str]) -> tuple[str, ...]:
+    """Accepted batches by the end of their data (then landing order), newest last."""
+    ends = {}
+    for batch_id in accepted:
+        meta = read_meta(storage, model, batch_id)
+        ends[batch_id] = (meta.end if meta else None) or ""
+    return tuple(sorted(accepted, key=lambda b: ends[b]))  # stable: ties keep landing order
+
+
 def validate_landed_batches(
     client: MlflowClient,
     storage: Storage,
     alert: AlertSink,
     config: ModelConfig,
-    batch_ids: list[str],
+    request: IntakeRequest,
 ) -> Intake:
-    """Validate each landed batch with the champion's suite; accept it or quarantine it.
+    """Take in the requested and every never-checked landed batch; accept or quarantine each.
+
+    A batch another run claimed is left to it. With ``only_requested`` (the batch_id
+    Param) just the requested batches are validated, claimed or not.
 
     Raises:
-        NothingToDo: no batch was given.
+        NothingToDo: no batch to take in.
     """
-    from retrainer.lake import accept_batch, find_incoming
     from retrainer.registry import champion_version
     from retrainer.validation import load_suite_spec, validate_batch
 
-    if not batch_ids:
+    model = config.name
+    swept = [] if request.only_requested else unchecked_batches(storage, model)
+    # A retried task redoes the batches its run claimed, validated or not: the check after
+    # validation may never have run for them.
+    own = () if request.only_requested else tuple(sorted(taken_by(storage, model, request.run)))
+    candidates = _order(storage, model, (*request.batch_ids, *own), swept)
+    if swept:
+        log.info("never-checked landed batches: %s", ", ".join(b.batch_id for b in swept))
+    batch_ids: list[str] = []
+    keys_of: dict[str, str] = {}
+    blocked: dict[str, list[str]] = {}
+    for batch_id in candidates:
+        try:
+            keys_of[batch_id] = find_incoming(storage, model, batch_id)
+        except (ObjectNotFound, LakeConflict) as exc:  # missing or ambiguous
+            blocked[batch_id] = [str(exc)]
+            log.error("batch %s: %s", batch_id, exc)
+            continue
+        claim = claim_intake(storage, model, batch_id, request.run)
+        if claim is None and not request.only_requested:
+            log.info("batch %s: taken in by another monitor run already", batch_id)
+            continue
+        batch_ids.append(batch_id)
+    if not batch_ids and not blocked:
         raise NothingToDo(
-            "no batch to check: land one with `retrainer land` or give the batch_id Param"
+            "no batch to check: every landed batch was checked already; land one with "
+            "`retrainer land` or give the batch_id Param"
         )
-    champion = champion_version(client, config.name)
+    champion = champion_version(client, model)
     spec = load_suite_spec(config, champion.run_id if champion else None, client=client)
     accepted: list[str] = []
-    blocked: dict[str, list[str]] = {}
     docs: list[str | None] = []
     for batch_id in batch_ids:
         try:
-            key = find_incoming(storage, config.name, batch_id)
-            outcome = validate_batch(storage, config, batch_id, key, spec)
-        except (ObjectNotFound, LakeConflict) as exc:  # missing, ambiguous, or would overwrite
+            outcome = validate_batch(storage, config, batch_id, keys_of[batch_id], spec)
+        except (ObjectNotFound, LakeConflict) as exc:  # gone, or would overwrite accepted rows
             blocked[batch_id] = [str(exc)]
             log.error("batch %s: %s", batch_id, exc)
             continue
         except ValidationFailed as exc:
             blocked[batch_id] = exc.failed_checks
-            docs.append(_blocked(storage, alert, config.name, batch_id, exc))
+            docs.append(_blocked(storage, alert, model, batch_id, exc))
             continue
         assert outcome.batch_key is not None  # accepted batches always have a key
         accept_batch(storage, config, batch_id, outcome.batch_key)
-        docs.append(_accepted(alert, config.name, batch_id, outcome))
+        docs.append(_accepted(alert, model, batch_id, outcome))
         accepted.append(batch_id)
-    return Intake(tuple(accepted), blocked, tuple(d for d in docs if d))
+    return Intake(_data_order(storage, model, accepted), blocked, tuple(d for d in docs if d))

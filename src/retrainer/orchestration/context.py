@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from retrainer.evaluation.challenger import Evaluation
     from retrainer.monitoring.events import TriggerEvent
+    from retrainer.monitoring.intake import IntakeRequest
     from retrainer.training.retrain import RetrainRequest
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "asset_events",
     "batch_ids_from",
     "evaluation_from",
+    "intake_request",
     "retrain_request",
     "rollback_params",
     "run_context",
@@ -78,6 +80,19 @@ def batch_ids_from(context: Any) -> list[str]:
             if batch and batch not in ids:
                 ids.append(str(batch))
     return ids
+
+
+def intake_request(context: Any) -> IntakeRequest:
+    """What this monitor run takes in: its Param or its events, claimed as this run."""
+    from retrainer.monitoring.intake import IntakeRequest
+
+    ids = airflow_ids(context)
+    param = (context.get("params") or {}).get("batch_id")
+    return IntakeRequest(
+        run=f"{ids['airflow_dag_id']}/{ids['airflow_run_id']}",
+        batch_ids=tuple(batch_ids_from(context)),
+        only_requested=bool(param),
+    )
 
 
 def asset_events(context: Any) -> list[tuple[str, dict[str, Any]]]:

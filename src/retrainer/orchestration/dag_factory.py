@@ -135,7 +135,10 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
         # all_done: a blocked batch is counted too. Tasks that write per-batch records
         # (reports/<m>/<batch>/*.json) belong upstream of it.
         [validate, check, assess, decide, *emits] >> PublishMetricsOperator(
-            task_id="publish_metrics", config_dir=config_dir, model=config.name
+            task_id="publish_metrics",
+            config_dir=config_dir,
+            model=config.name,
+            validate_task_id=validate.task_id,
         )
         if config.shadow is not None:
             validate >> ScoreShadowOperator(

@@ -25,15 +25,19 @@ class PublishMetricsOperator(ModelOperator):
 
     ui_color = "#fdf0e0"
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, validate_task_id: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
+        self.validate_task_id = validate_task_id
 
     @airflow_errors()
     def execute(self, context: Any) -> list[dict[str, Any]]:
         from retrainer.monitoring.steps import publish_batch_metrics
 
-        published = publish_batch_metrics(self.load_settings(), self.model, batch_ids_from(context))
+        # The events' batches (blocked ones too) and the never-checked ones the run took in.
+        taken = (self.pull(context, self.validate_task_id) or []) if self.validate_task_id else []
+        batch_ids = list(dict.fromkeys([*batch_ids_from(context), *taken]))
+        published = publish_batch_metrics(self.load_settings(), self.model, batch_ids)
         return [p.to_xcom() for p in published]
 
 

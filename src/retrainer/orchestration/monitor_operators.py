@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from retrainer.orchestration.base import ModelOperator, airflow_errors
-from retrainer.orchestration.context import airflow_ids, batch_ids_from
+from retrainer.orchestration.context import airflow_ids, intake_request
 from retrainer.orchestration.links import (
     DriftReportLink,
     ModelVersionLink,
@@ -28,7 +28,7 @@ __all__ = ["CheckBatchOperator", "FailRunOnFailureOperator", "ValidateBatchOpera
 
 
 class ValidateBatchOperator(ModelOperator):
-    """Validate each landed batch with the champion's suite; quarantine what fails.
+    """Take in the run's and every never-checked landed batch; quarantine what fails.
 
     Bad data is not a transient fault: when every batch is blocked the task fails without
     retries and nothing downstream runs.
@@ -43,7 +43,7 @@ class ValidateBatchOperator(ModelOperator):
 
         rt = self.open_runtime()
         intake = validate_landed_batches(
-            rt.client, rt.storage, rt.alert, rt.config, batch_ids_from(context)
+            rt.client, rt.storage, rt.alert, rt.config, intake_request(context)
         )
         if intake.last_docs:
             self.publish(context, validation_report=lake_url(rt.settings, intake.last_docs))

@@ -14,6 +14,9 @@
   recorded as ``manual_change``, as the next monitor run would.
 - **a version the gate never judged** (older than ``stale_after``): reported; it can
   never be promoted or rolled back to, and only a retrain's evaluation judges it.
+- **a landed batch never checked** (landed longer than ``unchecked_after`` ago, no
+  validation record): reported with its intake claim, if any; its Asset event was lost
+  or its run died, and the next monitor run takes it in.
 
 With ``repair=False`` nothing is written.
 """
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import StaleClaim
 from retrainer.lake import keys
+from retrainer.lake.intake_claims import intake_chain, read_intake_claim, unchecked_batches
 from retrainer.registry.claims import (
     CLAIM_TTL,
     Claim,
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["Checkup", "Finding", "examine"]
 
 DOCTOR = "retrainer doctor"
+# A monitor run takes a batch in within minutes of its landing event.
+UNCHECKED_AFTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,9 @@ def examine(
     *,
     repair: bool = True,
     stale_after: timedelta = CLAIM_TTL,
+    unchecked_after: timedelta = UNCHECKED_AFTER,
 ) -> Checkup:
-    """Check claims, alias, ledger and gate decisions of ``model``; repair what is safe."""
+    """Check claims, alias, ledger, gate decisions and landed batches; repair what is safe."""
     findings: list[Finding] = []
     snapshot = take_snapshot(client, storage, model)
     known = alias_events(storage, model)
@@ -126,6 +133,7 @@ def examine(
     if not explained and snapshot.champion != ledger_v:
         findings.append(_disagreement(client, storage, model, snapshot.champion, ledger_v, repair))
     findings.extend(_ungated(client, model, stale_after))
+    findings.extend(_unchecked(storage, model, unchecked_after))
     return Checkup(model, not repair, tuple(findings))
 
 
@@ -224,3 +232,35 @@ def _legacy_recorded(claim: Claim, known: list[dict[str, Any]]) -> bool:
         and str(e.get("previous_version")) == str(claim.replaces)
         for e in known
     )
+
+
+def _unchecked(storage: Storage, model: str, unchecked_after: timedelta) -> list[Finding]:
+    now = datetime.now(UTC)
+    findings = []
+    for landed in unchecked_batches(storage, model):
+        age = now - landed.landed_at
+        if age < unchecked_after:
+            continue  # its monitor run may be on its way
+        chain = intake_chain(storage, model, landed.batch_id)
+        claim = read_intake_claim(storage, chain[-1], landed.batch_id) if chain else None
+        held = (
+            f"; monitor run {claim.run} claimed it at {claim.time} and never validated it"
+            if claim
+            else "; no monitor run took it in (its Asset event was lost?)"
+        )
+        findings.append(
+            Finding(
+                "unchecked_batch",
+                landed.key,
+                f"batch {landed.batch_id} landed {_minutes(age)} ago and was never checked{held}",
+                f"left alone: the next {model}_monitor run takes it in (trigger one now "
+                "without a batch_id to check every landed batch that was never checked)",
+                False,
+            )
+        )
+    return findings
+
+
+def _minutes(age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
