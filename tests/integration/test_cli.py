@@ -114,3 +114,30 @@ def test_land_and_validate_refuse_a_file_over_the_size_limit(tmp_path, rainfall_
     assert report["outcome"] == "blocked" and report["rows"] == 0
     assert [c["check"] for c in report["failed_checks"]] == ["batch_size"]
     assert report["failed_checks"][0]["severity"] == "block"
+
+
+def test_check_judges_the_trigger_against_the_champions_own_metric(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.registry import connect
+    from retrainer.registry.tags import CHAMPION
+    from retrainer.settings import load_settings
+
+    config_dir = make_config_dir(tmp_path)
+    offline = CliRunner().invoke(app, ["check", "rainfall", "--config-dir", str(config_dir)])
+    assert offline.exit_code == 0, offline.output
+    assert "no champion yet" in offline.output
+    # A champion whose own holdout AUC (0.64) is under the trigger's floor (0.65).
+    client = connect(load_settings(config_dir))
+    client.create_registered_model("rainfall")
+    version = client.create_model_version(
+        "rainfall",
+        source=str(tmp_path / "model"),
+        tags={"retrainer.holdout_roc_auc": "0.64", "retrainer.holdout_chance_roc_auc": "0.5"},
+    ).version
+    client.set_registered_model_alias("rainfall", CHAMPION, version)
+    found = CliRunner().invoke(
+        app, ["check", "rainfall", "--json", "--config-dir", str(config_dir)]
+    )
+    assert found.exit_code == 1, found.output
+    findings = json.loads(found.stdout)["findings"]
+    assert [f["field"] for f in findings] == ["trigger.min_value"]
+    assert "0.6400" in findings[0]["problem"] and "retrains for ever" in findings[0]["problem"]

@@ -91,3 +91,19 @@ def test_a_broken_model_file_keeps_the_other_models_dags(
     (task,) = placeholder.tasks
     with pytest.raises(AirflowFailException, match=r"broken\.yaml[\s\S]*gate"):
         task.execute({})
+
+
+def test_a_policy_that_cannot_work_is_a_warning_on_the_monitor_dag(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.orchestration.dag_factory import build_dags
+    from tests.conftest import make_config_dir
+
+    config_dir = make_config_dir(
+        tmp_path, overrides={"rainfall": {"gate": {"min_value": 0.55}}}
+    )  # the trigger's floor is 0.65: the gate would crown models it retrains at once
+    dags = build_dags(config_dir)
+    assert {"rainfall_monitor", "rainfall_retrain", "rainfall_rollback"} <= set(dags)
+    doc = dags["rainfall_monitor"].doc_md or ""
+    assert "**Policy warnings**" in doc and "`gate.min_value`" in doc
+    assert "retrains on its first batch" in doc
+    clean = build_dags(make_config_dir(tmp_path / "clean"))
+    assert "Policy warnings" not in (clean["rainfall_monitor"].doc_md or "")

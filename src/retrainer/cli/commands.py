@@ -1,5 +1,5 @@
 """The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status,
-history, doctor.
+history, doctor, check.
 
 Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
 stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
@@ -484,3 +484,55 @@ def doctor(
         return
     typer.echo(render.to_json(checkup.to_dict()) if as_json else render.checkup_lines(checkup))
     raise typer.Exit(1 if checkup.unrepaired else 0)
+
+
+@app.command()
+def check(
+    model: str,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Check the YAML alone (no MLflow)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Find policies that load but cannot work: floors above the champion's own metric,
+    gate and trigger that contradict, slices too small to judge, thresholds never met.
+
+    Exit 0: nothing found; 1: findings (each names the field and the fix); 2: the config
+    or the registry could not be read.
+    """
+    from retrainer.config import load_model_config, model_file
+    from retrainer.config.checks import check_policies
+
+    try:
+        settings = _settings(config_dir)
+        config = load_model_config(model_file(settings.models_dir, model))
+        baseline: dict[str, float] = {}
+        champion = None
+        if not offline:
+            from retrainer.monitoring.signals import baseline_metrics
+            from retrainer.registry import champion_version, connect
+
+            client = connect(settings)
+            champion = champion_version(client, config.name)
+            if champion is not None:
+                baseline = baseline_metrics(client, config.name, str(champion.version))
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    found = check_policies(config, baseline)
+    if as_json:
+        typer.echo(render.to_json({"model": model, "findings": [f.to_dict() for f in found]}))
+    else:
+        against = (
+            "the YAML alone"
+            if offline
+            else f"champion v{champion.version}"
+            if champion is not None
+            else "the YAML (no champion yet)"
+        )
+        typer.echo(f"{model}: {len(found)} finding(s), checked against {against}")
+        for finding in found:
+            typer.echo(f"  - {finding.line()}")
+    if found:
+        raise typer.Exit(1)

@@ -78,6 +78,20 @@ def _model_dag(config: ModelConfig, kind: str, *, retries: int = 1, **kwargs: An
     )
 
 
+def _policy_warnings(config: ModelConfig) -> str:
+    """Policies that cannot work, as a warning on the monitor DAG's docs (and the parse log)."""
+    from retrainer.config.checks import check_policies
+
+    found = check_policies(config)
+    for finding in found:
+        log.warning("model %s: %s", config.name, finding.line())
+    if not found:
+        return ""
+    # Markdown in the Airflow UI: the YAML's own words, escaped as code.
+    items = "\n".join(f"- `{f.field}`: {f.problem}; {f.fix}" for f in found)
+    return f"\n\n**Policy warnings** (`retrainer check {config.name}`):\n\n{items}\n"
+
+
 def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
     with _model_dag(
         config,
@@ -95,7 +109,7 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
         },
         doc_md=f"Monitor **{config.name}**: validate → check against `@champion` → realized "
         "and estimated performance (also when labels land) → trigger policy → decay or drift "
-        "event.",
+        "event." + _policy_warnings(config),
     ) as dag:
         validate = ValidateBatchOperator(
             task_id="validate_batch", config_dir=config_dir, model=config.name
