@@ -31,28 +31,78 @@ def root(tmp_path_factory):  # type: ignore[no-untyped-def]
     return tmp_path_factory.mktemp("defaults")
 
 
-def test_untuned_rainfall_crowns_a_first_model_and_retrains_after_the_break(
+def test_untuned_rainfall_replayed_crowns_a_first_model_and_retrains_after_the_break(
     root: Path, rainfall_periods
 ) -> None:  # type: ignore[no-untyped-def]
-    stream = Stream.open(
-        root,
-        "rainfall",
-        {**UNTUNED, "evaluation": {"bootstrap_resamples": 200, "slices": {"columns": []}}},
-    )
-    assert stream.config.trigger.max_skill_loss == 0.25
-    assert (stream.config.trigger.breaches, stream.config.trigger.of_last) == (2, 3)
-    stream.accept("p0", rainfall_periods[0], validate=False)
-    assert stream.retrain("manual", "initial champion") == ("1", True)
-    for index in range(1, 10):
-        stream.step(f"p{index}", rainfall_periods[index], validate=False)
-    _save(stream, "rainfall_defaults", "Rainfall, untuned YAML: periods 1-9")
-    periods = {r.batch_id: r for r in stream.rows}
-    assert all(periods[f"p{i}"].decision == "none" for i in range(1, 6)), "none before the break"
+    """Through ``retrainer replay``: the backtest a team runs before going live."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from retrainer.cli import app
+    from tests.conftest import make_config_dir
+
+    folder = root / "rainfall-batches"
+    folder.mkdir()
+    for index, period in enumerate(rainfall_periods):
+        period.to_parquet(folder / f"p{index}.parquet", index=False)
+    config_dir = make_config_dir(root / "rainfall")
+    result = CliRunner().invoke(
+        app,
+        [
+            "replay", "rainfall", str(folder), "--json", "--config-dir", str(config_dir),
+            "--set", "trigger=null", "--set", "gate=null",
+            "--set", "evaluation.bootstrap_resamples=200",
+            "--set", "evaluation.slices.columns=[]",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {r["batch_id"]: r for r in json.loads(result.stdout)["rows"]}
+    print("\n".join(f"{b}: {r['decision']} {r['action']} {r['reasons']}" for b, r in rows.items()))
+    assert rows["p0"]["action"] == "v1 promoted", "the default gate crowns a first model"
+    assert all(rows[f"p{i}"]["decision"] == "none" for i in range(1, 6)), "none before the break"
     # The break (p6) is one breach; the second (p7) retrains, and the new model is crowned.
-    assert periods["p6"].decision == "none" and "1 of last 3" in periods["p6"].reasons[-1]
-    assert periods["p7"].decision == "retrain" and periods["p7"].event == "decay"
-    assert "promoted" in periods["p7"].action
-    assert all(periods[f"p{i}"].decision == "none" for i in (8, 9)), "the new champion holds"
+    assert rows["p6"]["decision"] == "none" and "1 of last 3" in rows["p6"]["reasons"][-1]
+    assert rows["p7"]["decision"] == "retrain" and rows["p7"]["event"] == "decay"
+    assert rows["p7"]["action"] == "v2 promoted"
+    assert all(rows[f"p{i}"]["decision"] == "none" for i in (8, 9)), "the new champion holds"
+    # The user's own home was never touched: the replay ran in a scratch store.
+    assert not (root / "rainfall" / "home").exists()
+
+
+def test_replay_refuses_bad_inputs_by_name(root: Path) -> None:
+    from typer.testing import CliRunner
+
+    from retrainer.cli import app
+    from tests.conftest import make_config_dir
+
+    config_dir = str(make_config_dir(root / "bad"))
+    runner = CliRunner()
+    missing = runner.invoke(
+        app, ["replay", "rainfall", str(root / "nope"), "--config-dir", config_dir]
+    )
+    assert missing.exit_code == 2 and "is not a folder of batch files" in missing.output
+    empty = root / "empty"
+    empty.mkdir()
+    none = runner.invoke(app, ["replay", "rainfall", str(empty), "--config-dir", config_dir])
+    assert none.exit_code == 2 and "holds no .csv or .parquet" in none.output
+    bad_pair = runner.invoke(
+        app, ["replay", "rainfall", str(empty), "--set", "trigger", "--config-dir", config_dir]
+    )
+    assert bad_pair.exit_code == 2 and "expected key=value" in bad_pair.output
+    bad_value = runner.invoke(
+        app,
+        [
+            "replay",
+            "rainfall",
+            str(empty),
+            "--set",
+            "trigger.breaches=9",
+            "--config-dir",
+            config_dir,
+        ],
+    )
+    assert bad_value.exit_code == 2 and "breaches 9 cannot exceed of_last" in bad_value.output
 
 
 def test_untuned_seattle_retrains_on_decay(root: Path) -> None:

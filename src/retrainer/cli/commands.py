@@ -1,5 +1,5 @@
 """The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status,
-history, doctor, check.
+history, doctor, check, replay.
 
 Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
 stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from retrainer.cli import render
-from retrainer.errors import RetrainerError
+from retrainer.errors import ConfigError, RetrainerError
 from retrainer.settings import Settings
 
 app = typer.Typer(
@@ -536,3 +536,49 @@ def check(
             typer.echo(f"  - {finding.line()}")
     if found:
         raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    model: str,
+    folder: Annotated[Path, typer.Argument(help="Past batches with labels, named in time order")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Try another policy: key.path=value (YAML), repeatable"),
+    ] = None,
+    first: Annotated[
+        int, typer.Option(min=1, help="How many leading batches train the first champion")
+    ] = 1,
+    reasons: Annotated[
+        bool, typer.Option("--reasons", help="Print each decision's reasons")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Backtest the model's policy on past batches: monitor, trigger, retrain and gate, as the
+    DAGs would decide them, in one process against a scratch registry and lake.
+
+    Exit 0: replayed; 2: the config, an override or the folder could not be used.
+    """
+    import yaml
+
+    from retrainer.config import ModelConfig, model_file
+    from retrainer.replay import apply_overrides, batch_files
+    from retrainer.replay import replay as run_replay
+
+    try:
+        settings = _settings(config_dir)
+        path = model_file(settings.models_dir, model)
+        data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides or [])
+        try:
+            ModelConfig.model_validate(data)
+        except ValueError as exc:
+            raise ConfigError(f"{path} with --set {overrides}: {exc}") from exc
+        rows = run_replay(data, batch_files(folder), first=first)
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(render.to_json({"model": model, "rows": [r.to_dict() for r in rows]}))
+    else:
+        typer.echo(render.replay_table(model, rows, reasons=reasons))

@@ -125,3 +125,26 @@ def checkup_lines(checkup: Any) -> str:
         lines.append(f"- {f.kind} {f.subject}: {f.problem}")
         lines.append(f"    {mark}: {f.action}")
     return "\n".join(lines)
+
+
+def replay_table(model: str, rows: list[Any], *, reasons: bool = False) -> str:
+    """The decision table of a replay: one line a batch, its reasons indented below."""
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    metric = rows[0].metric if rows else ""
+    lines = [
+        f"{model}: replay of {len(rows)} batch(es)",
+        f"{'batch':<14} {'champion':>8}  {'drift (score)':<14} {metric:>9} {'estimated':>9}  "
+        f"{'decision':<10} {'event':<6} action",
+    ]
+    for r in rows:
+        drift = "-" if r.drift is None else f"{str(r.drift).lower()} ({num(r.drift_score)})"
+        lines.append(
+            f"{r.batch_id:<14} {'v' + (r.champion or '-'):>8}  {drift:<14} {num(r.realized):>9} "
+            f"{num(r.estimated):>9}  {r.decision:<10} {r.event or '-':<6} {r.action}"
+        )
+        if reasons and r.reasons:
+            lines.append(f"{'':<16}{'; '.join(r.reasons)}")
+    return "\n".join(lines)
