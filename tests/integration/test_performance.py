@@ -154,6 +154,7 @@ def test_unlabelled_batches_get_an_estimate_only(world) -> None:  # type: ignore
             "divergence",
             "estimate_broken",
             "updated_at",
+            "estimate_band",
         }
 
 

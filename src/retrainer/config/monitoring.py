@@ -140,7 +140,9 @@ class MonitoringConfig(Frozen):
 
     estimate_band: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.1,
-        description="Alert when |estimated - realized| exceeds this on any metric.",
+        description="The smallest band of |estimated - realized| on the trigger metric; the "
+        "band is the larger of this and half the realized metric's 95% bootstrap interval "
+        "on the batch (wide on a small batch or a rare class).",
     )
     estimator_calibration: Literal["auto", "isotonic", "platt"] = Field(
         default="auto",

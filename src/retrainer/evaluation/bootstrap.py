@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from retrainer.metric_specs import BOOTSTRAP_METRICS
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     import numpy.typing as npt
 
@@ -32,6 +34,7 @@ __all__ = [
     "DiffInterval",
     "McNemar",
     "mcnemar",
+    "metric_interval",
     "paired_bootstrap",
     "weighted_metric",
 ]
@@ -127,6 +130,49 @@ def weighted_metric(
     raise ValueError(f"no bootstrap for metric {metric!r}; expected one of {BOOTSTRAP_METRICS}")
 
 
+def _resample_weights(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Bootstrap resamples of ``n`` rows as (chunk, n) weight matrices, seeded."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for start in range(0, resamples, _CHUNK):
+        size = min(_CHUNK, resamples - start)
+        # Counting the drawn row indices per resample turns "draw n rows with replacement"
+        # into weights (bincount over offset indices: far faster than rng.multinomial).
+        drawn = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        yield np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n).astype(float)
+
+
+def metric_interval(
+    metric: str,
+    y: np.ndarray,
+    prediction: np.ndarray,
+    score: np.ndarray | None = None,
+    *,
+    resamples: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """Percentile interval of one model's ``metric`` on these rows (None: undefined here).
+
+    How much the metric moves from sampling alone: wide on a small batch or a rare class.
+    """
+    import numpy as np
+
+    values = np.concatenate(
+        [
+            weighted_metric(metric, w, y, prediction, score)
+            for w in _resample_weights(len(y), resamples, seed)
+        ]
+    )
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    alpha = (1.0 - confidence) / 2.0
+    lower, upper = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(lower), float(upper)
+
+
 def paired_bootstrap(
     metric: str,
     y: np.ndarray,
@@ -156,17 +202,10 @@ def paired_bootstrap(
         weighted_metric(metric, ones, y, *challenger)[0]
         - weighted_metric(metric, ones, y, *champion)[0]
     )
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        # Counting the drawn row indices per resample turns "draw n rows with replacement"
-        # into weights (bincount over offset indices: far faster than rng.multinomial).
-        drawn = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        w = np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n).astype(float)
-        diffs.append(
-            weighted_metric(metric, w, y, *challenger) - weighted_metric(metric, w, y, *champion)
-        )
+    diffs = [
+        weighted_metric(metric, w, y, *challenger) - weighted_metric(metric, w, y, *champion)
+        for w in _resample_weights(n, resamples, seed)
+    ]
     d = np.concatenate(diffs)
     d = d[np.isfinite(d)]
     if d.size == 0:

@@ -168,6 +168,8 @@ class PerformanceRecord:
     divergence: dict[str, float] = field(default_factory=dict)
     estimate_broken: bool = False
     updated_at: str = ""
+    # The band the trigger metric's estimate had to stay in (None: not judged).
+    estimate_band: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,8 +5,8 @@ realized metrics once labels are there (inline in the batch or landed later in
 ``labels/<m>/``), the label-free estimate (classifiers), the champion's holdout baseline,
 and their divergence. The same numbers go to the model's MLflow chart run
 (:mod:`retrainer.monitoring.chart`). When labels land and the estimate misses the realized
-metrics by more than ``monitoring.estimate_band``, the estimate's assumptions broke (the
-labels changed meaning) and an alert goes out.
+trigger metric by more than sampling allows (:mod:`retrainer.monitoring.estimate_health`),
+the estimate's assumptions broke (the labels changed meaning) and an alert goes out.
 
 Everything is computed from the prediction log: no model is loaded here.
 """
@@ -26,6 +26,7 @@ from retrainer.lake import (
 )
 from retrainer.monitoring.chart import batch_ordinal, log_performance_step
 from retrainer.monitoring.estimate import Calibrator, estimate_metrics
+from retrainer.monitoring.estimate_health import estimate_health
 from retrainer.monitoring.prediction_log import log_scores
 from retrainer.monitoring.realized import batch_labels, labels_digest, realized_metrics
 
@@ -116,7 +117,7 @@ def assess_batch(
     if calibrator is not None and "proba" in scores and len(log_frame):
         estimated = estimate_metrics(calibrator, scores["proba"], scores["prediction"])
     divergence = {m: estimated[m] - realized[m] for m in estimated if m in realized}
-    band = config.monitoring.estimate_band
+    health = estimate_health(config, log_frame, y, estimated, realized)
     record = PerformanceRecord(
         model=config.name,
         batch_id=batch_id,
@@ -127,7 +128,8 @@ def assess_batch(
         estimated=estimated,
         baseline=baseline,
         divergence=divergence,
-        estimate_broken=any(abs(d) > band for d in divergence.values()),
+        estimate_broken=health.broken,
+        estimate_band=round(health.band, 6),
         updated_at=now,
     )
     write_performance(storage, record)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import metrics_from_scores
 from retrainer.lake import keys
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
 
-__all__ = ["batch_labels", "labels_digest", "realized_metrics"]
+__all__ = ["batch_labels", "labelled_truth", "labels_digest", "realized_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,22 @@ def realized_metrics(
     log_frame: pd.DataFrame, y: pd.Series, config: ModelConfig
 ) -> dict[str, float]:
     """The task's metrics on the labelled rows of a prediction log (``y`` aligned to it)."""
+    found = labelled_truth(log_frame, y, config)
+    if found is None:
+        return {}
+    scores, truth = found
+    result = metrics_from_scores(truth, scores, config)
+    result.pop("rows", None)
+    return result
+
+
+def labelled_truth(
+    log_frame: pd.DataFrame, y: pd.Series, config: ModelConfig
+) -> tuple[dict[str, Any], Any] | None:
+    """The scores of the labelled rows and their truth in the model's own label type."""
     mask = y.notna().to_numpy()
     if not mask.any():
-        return {}
+        return None
     labelled = log_frame.loc[mask]
     scores = log_scores(labelled)
     labels = y[mask]
@@ -51,9 +64,7 @@ def realized_metrics(
             log.warning(
                 "%s: labels %s are not classes of the model %s", config.name, unknown, classes
             )
-    result = metrics_from_scores(truth, scores, config)
-    result.pop("rows", None)
-    return result
+    return scores, truth
 
 
 def _inline_labels(

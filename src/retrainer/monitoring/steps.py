@@ -78,7 +78,8 @@ def assess_batches(
             alert(
                 f"{config.name}: performance estimate broke on batch {record.batch_id}",
                 record.explain()
-                + f" (band {config.monitoring.estimate_band}): the labels no longer"
+                + f" (band ±{record.estimate_band or config.monitoring.estimate_band:.3f} on"
+                f" {config.trigger_metric}): the labels no longer"
                 " follow the model's probabilities",
                 record.to_dict(),
             )
