@@ -25,6 +25,8 @@ ARTIFACTS = {
     # Label-free estimate (monitoring.estimate) and the baseline it is compared with.
     "calibrator": "monitoring/calibrator.json",
     "baseline": "monitoring/baseline.json",
+    # The version to register (model URI, description, tags): a retry completes it.
+    "registration": "registry/registration.json",
 }
 
 
