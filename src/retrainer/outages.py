@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-__all__ = ["chain", "is_outage"]
+from retrainer.errors import RegistryUnavailable, Unavailable
+
+__all__ = ["as_unavailable", "chain", "is_outage"]
 
 # A path that does not exist is the store's answer, not its absence.
 _ANSWERS = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
@@ -64,3 +66,14 @@ def _one(exc: BaseException) -> bool:
 def is_outage(exc: BaseException) -> bool:
     """Did a store fail to answer (retry), rather than answer (a verdict)?"""
     return any(_one(e) for e in chain(exc))
+
+
+def as_unavailable(exc: BaseException) -> Unavailable | None:
+    """``exc`` as the named, retried error it is, when it is an outage not yet named."""
+    if isinstance(exc, Unavailable) or not is_outage(exc):
+        return None
+    from mlflow.exceptions import MlflowException
+
+    if any(isinstance(e, MlflowException) for e in chain(exc)):
+        return RegistryUnavailable(f"MLflow did not answer (the task is retried): {exc}")
+    return Unavailable(f"a store did not answer (the task is retried): {exc}")

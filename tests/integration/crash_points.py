@@ -45,8 +45,14 @@ def run_attempt(config_dir: str, model: str, context: dict[str, str], crash_at: 
     env = {**os.environ, CRASH_AT: crash_at}
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-m", "tests.integration.crash_points", config_dir, model]
-        + [json.dumps(context)],
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.crash_points",
+            config_dir,
+            model,
+            json.dumps(context),
+        ],
         cwd=root,
         env=env,
         capture_output=True,

@@ -137,4 +137,3 @@ def test_a_retried_monitor_step_reuses_its_run(stream: Stream, rainfall_periods:
     assert len(runs) == 1, [r.info.run_id for r in runs]
     assert runs[0].info.status == "FINISHED"
     assert "drift_score" in runs[0].data.metrics
-

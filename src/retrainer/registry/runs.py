@@ -90,15 +90,15 @@ def start_model_run(
     all_tags = {RUN_KIND: kind}
     for key, value in context_tags({**(tags or {}), **(context or {})}).items():
         all_tags[key] = str(value)
-    key = task_key(context)
-    if key is None:
+    identity = task_key(context)
+    if identity is None:
         return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=all_tags)
-    all_tags[TASK_KEY] = key
-    earlier = earlier_runs(client, experiment_id, key, run_name)
+    all_tags[TASK_KEY] = identity
+    earlier = earlier_runs(client, experiment_id, identity, run_name)
     resumed = earlier[0] if resume and earlier else None
     for run in earlier:
         if run is not resumed and run.info.status == "RUNNING":
-            _end_killed(client, run, key)
+            _end_killed(client, run, identity)
     if resumed is not None:
         return mlflow.start_run(run_id=resumed.info.run_id, tags=all_tags)
     return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=all_tags)
