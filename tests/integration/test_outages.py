@@ -132,3 +132,19 @@ def test_champion_artifacts_unavailable_is_retried_not_judged(
     }.items():
         stream.client.set_model_version_tag(MODEL, trained.version, name, value)
     skip_if_already_trained(stream.client, stream.storage, stream.config, None, None)
+
+
+def test_an_artifact_store_outage_names_the_endpoint_not_a_wrong_path(
+    stream: Stream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrainer.errors import RegistryUnavailable
+    from retrainer.registry.artifacts import read_artifact
+
+    run_id = str(stream.client.get_model_version(MODEL, "1").run_id)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv(ENDPOINT, dead)
+    with pytest.raises(RegistryUnavailable) as raised:
+        read_artifact(stream.client, run_id, "profile")
+    message = str(raised.value)
+    assert dead in message and "reference/profile.json" in message and run_id in message
+    assert "ensure that the path is correct" not in message
