@@ -18,6 +18,9 @@ a model version) so the message alone says what to fix.
     │   ├── UnsafeModelError   a version would run code when loaded (pickle, untrusted type)
     │   └── ApprovalError      an approval request is missing or has an unexpected answer
     ├── GateError              the champion/challenger gate could not decide (fails closed)
+    ├── Unavailable            a store did not answer (a fault of infrastructure): retried
+    │   ├── RegistryUnavailable  MLflow (tracking server, database, artifact store)
+    │   └── LakeUnavailable      the lake (an S3 endpoint, a file system); also a StorageError
     └── NothingToDo            a step has no work this time (no batch, gate rejected, ...)
 """
 
@@ -33,13 +36,16 @@ __all__ = [
     "GateError",
     "InputDataError",
     "LakeConflict",
+    "LakeUnavailable",
     "NoChampion",
     "NothingToDo",
     "ObjectNotFound",
     "RegistryError",
+    "RegistryUnavailable",
     "RetrainerError",
     "StaleClaim",
     "StorageError",
+    "Unavailable",
     "UnsafeModelError",
     "ValidationFailed",
 ]
@@ -144,6 +150,25 @@ class ApprovalError(RegistryError):
 
 class GateError(RetrainerError):
     """The champion/challenger gate could not reach a decision."""
+
+
+class Unavailable(RetrainerError):
+    """A store retrainer depends on did not answer: not a verdict on the data or a model.
+
+    Never caught to decide anything (a gate never rejects on it): the task fails and
+    Airflow retries it with its ``retries``. The message names the store and the operation.
+    """
+
+
+class RegistryUnavailable(Unavailable):
+    """MLflow's tracking server, database or artifact store did not answer.
+
+    Deliberately not a :class:`RegistryError`: those are refusals no retry can fix.
+    """
+
+
+class LakeUnavailable(Unavailable, StorageError):
+    """The lake's S3 endpoint or file system did not answer (or answered with a 5xx)."""
 
 
 class NothingToDo(RetrainerError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from retrainer.errors import BucketNotFound, ObjectNotFound, StorageError
+from retrainer.errors import BucketNotFound, LakeUnavailable, ObjectNotFound, StorageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,6 +107,12 @@ class LocalStorage(_FrameMixin):
         return self.path / _clean_key(key)
 
     def write_bytes(self, key: str, data: bytes) -> str:
+        try:
+            return self._write(key, data)
+        except OSError as exc:  # a full, read-only or unmounted disk: retried
+            raise LakeUnavailable(f"cannot write {self.uri(key)} to the lake: {exc}") from exc
+
+    def _write(self, key: str, data: bytes) -> str:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a reader never sees half a file and a rerun replaces it whole.
@@ -172,6 +178,8 @@ class LocalStorage(_FrameMixin):
             raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
         except IsADirectoryError as exc:
             raise ObjectNotFound(f"{self.uri(key)} is a folder, not an object") from exc
+        except OSError as exc:  # an unmounted or failing disk: retried, not a verdict
+            raise LakeUnavailable(f"cannot read {self.uri(key)} from the lake: {exc}") from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -218,7 +226,11 @@ class LocalStorage(_FrameMixin):
 
 
 class S3Storage(_FrameMixin):
-    """The lake under ``s3://bucket/prefix`` through boto3."""
+    """The lake under ``s3://bucket/prefix`` through boto3.
+
+    Every failure names the operation, the object and the endpoint: an outage (no answer,
+    a 5xx) is :class:`~retrainer.errors.LakeUnavailable`, which the task retries.
+    """
 
     def __init__(
         self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None
@@ -237,10 +249,34 @@ class S3Storage(_FrameMixin):
         key = _clean_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    @property
+    def endpoint(self) -> str:
+        return str(getattr(getattr(self.client, "meta", None), "endpoint_url", None) or "AWS S3")
+
+    def _failure(self, operation: str, target: str, exc: Exception) -> StorageError:
+        """The error for ``operation`` on ``target`` (an s3:// URI) that raised ``exc``."""
+        from botocore.exceptions import ClientError
+
+        from retrainer.outages import is_outage
+
+        where = f"S3 {operation} of {target} at endpoint {self.endpoint}"
+        if not isinstance(exc, ClientError):  # no answer at all (connection, timeout)
+            return LakeUnavailable(f"{where} failed, the endpoint did not answer: {exc}")
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        answer = f"{error.get('Code', '?')} (HTTP {status}): {error.get('Message', '')}".rstrip()
+        if is_outage(exc):
+            return LakeUnavailable(f"{where} failed, the endpoint is unavailable: {answer}")
+        if str(error.get("Code")) in {"AccessDenied", "403", "InvalidAccessKeyId"}:
+            return StorageError(
+                f"{where} was refused: {answer}; check the credentials and the bucket policy"
+            )
+        return StorageError(f"{where} failed: {answer}")
+
     def _check_bucket(self) -> None:
         if self._bucket_checked:
             return
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self.client.head_bucket(Bucket=self.bucket)
@@ -248,20 +284,28 @@ class S3Storage(_FrameMixin):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in {"404", "NoSuchBucket", "NotFound"}:
                 raise BucketNotFound(
-                    f"S3 bucket {self.bucket!r} of storage root {self.root} does not exist; "
-                    "create it first (compose creates it in MinIO at start)"
+                    f"S3 bucket {self.bucket!r} of storage root {self.root} does not exist "
+                    f"at endpoint {self.endpoint}; create it first (compose creates it in "
+                    "MinIO at start)"
                 ) from exc
-            raise StorageError(f"cannot access S3 bucket {self.bucket!r}: {exc}") from exc
+            raise self._failure("head_bucket", f"s3://{self.bucket}", exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("head_bucket", f"s3://{self.bucket}", exc) from exc
         self._bucket_checked = True
 
     def write_bytes(self, key: str, data: bytes) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         self._check_bucket()
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._failure("put_object", self.uri(key), exc) from exc
         return self.uri(key)
 
     def create_new(self, key: str, data: bytes) -> bool:
         """Write ``key`` only if it does not exist yet (S3 conditional write, If-None-Match)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self._check_bucket()
         try:
@@ -271,23 +315,27 @@ class S3Storage(_FrameMixin):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
                 return False
-            raise StorageError(f"cannot create {self.uri(key)}: {exc}") from exc
+            raise self._failure("conditional put_object", self.uri(key), exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("conditional put_object", self.uri(key), exc) from exc
         return True
 
     def read_bytes(self, key: str) -> bytes:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self._check_bucket()
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return bytes(response["Body"].read())
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
-            raise StorageError(f"cannot read {self.uri(key)}: {exc}") from exc
-        return bytes(response["Body"].read())
+            raise self._failure("get_object", self.uri(key), exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("get_object", self.uri(key), exc) from exc
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self._check_bucket()
         try:
@@ -295,12 +343,14 @@ class S3Storage(_FrameMixin):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return False
-            raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
+            raise self._failure("head_object", self.uri(key), exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("head_object", self.uri(key), exc) from exc
         return True
 
     def _head(self, key: str) -> dict[str, Any]:
         """The object's metadata from a HEAD request (the body is not fetched)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self._check_bucket()
         try:
@@ -308,7 +358,9 @@ class S3Storage(_FrameMixin):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 raise ObjectNotFound(f"{self.uri(key)} does not exist") from exc
-            raise StorageError(f"cannot check {self.uri(key)}: {exc}") from exc
+            raise self._failure("head_object", self.uri(key), exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure("head_object", self.uri(key), exc) from exc
 
     def size(self, key: str) -> int:
         """The object's length in bytes."""
@@ -320,17 +372,23 @@ class S3Storage(_FrameMixin):
         return modified.astimezone(UTC)
 
     def list(self, prefix: str = "") -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         self._check_bucket()
         # _clean_prefix keeps a trailing "/", so "batches/" does not also list "batches2/...".
         prefix = _clean_prefix(prefix)
         base = f"{self.prefix}/" if self.prefix else ""
         keys: list[str] = []
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=base + prefix):
-            for item in page.get("Contents", []):
-                key = item["Key"][len(base) :]
-                if key and not key.endswith("/"):  # skip folder markers other tools leave
-                    keys.append(key)
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=base + prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"][len(base) :]
+                    if key and not key.endswith("/"):  # skip folder markers other tools leave
+                        keys.append(key)
+        except (BotoCoreError, ClientError) as exc:
+            target = f"s3://{self.bucket}/{base}{prefix}"
+            raise self._failure("list_objects_v2", target, exc) from exc
         return sorted(keys)
 
     def uri(self, key: str) -> str:

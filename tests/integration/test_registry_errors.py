@@ -63,3 +63,27 @@ def test_an_unset_alias_is_no_champion_and_a_missing_version_an_error(
 def test_words_alone_are_not_an_mlflow_error() -> None:
     assert not is_missing(RuntimeError("RESOURCE_DOES_NOT_EXIST: not found"))
     assert not alias_unset(ValueError("alias champion not found"))
+
+
+def test_an_unreachable_tracking_server_is_a_named_retried_error(
+    client: MlflowClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from retrainer.errors import RegistryUnavailable
+    from retrainer.orchestration.base import airflow_errors
+    from retrainer.outages import is_outage
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = MlflowClient(dead, dead)
+    with (
+        pytest.raises(RegistryUnavailable, match=rf"MLflow did not answer.*{dead}"),
+        airflow_errors(),
+    ):
+        down.get_registered_model("errors-probe")
+    # An answer is not an outage: the real registry says the version does not exist.
+    missing = _raised(lambda: client.get_model_version("errors-probe", "999"))
+    assert not is_outage(missing)

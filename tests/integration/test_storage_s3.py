@@ -205,3 +205,30 @@ def test_size_limits_hold_on_s3(moto_s3: S3Server, bucket: str, tmp_path) -> Non
         "lake/quarantine/m/big/summary.txt",
         "lake/quarantine/m/big/validation_result.json",
     ]
+
+
+def test_an_unreachable_endpoint_names_endpoint_bucket_key_and_operation(
+    moto_s3: S3Server,
+) -> None:
+    import socket
+
+    from retrainer.errors import LakeUnavailable
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    lake = S3Storage("lake", endpoint_url=dead)
+    with pytest.raises(LakeUnavailable) as raised:
+        lake.read_bytes("batches/m/b1/data.parquet")
+    message = str(raised.value)
+    assert dead in message and "s3://lake" in message and "head_bucket" in message
+    assert "did not answer" in message
+
+    # Past the bucket check, the object and its operation are named.
+    lake._bucket_checked = True
+    with pytest.raises(
+        LakeUnavailable, match=r"get_object of s3://lake/batches/m/b1/data\.parquet"
+    ):
+        lake.read_bytes("batches/m/b1/data.parquet")
+    with pytest.raises(LakeUnavailable, match=rf"put_object of s3://lake/k at endpoint {dead}"):
+        lake.write_bytes("k", b"x")

@@ -11,11 +11,18 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import NothingToDo, UnsafeModelError
+from retrainer.errors import (
+    GateError,
+    NothingToDo,
+    RegistryUnavailable,
+    Unavailable,
+    UnsafeModelError,
+)
 from retrainer.evaluation.compare import compare_models
 from retrainer.evaluation.gate import judge_challenger
 from retrainer.evaluation.metrics import compute_metrics
 from retrainer.evaluation.report import render_html
+from retrainer.outages import is_outage
 from retrainer.registry.promotion import mark_rejected
 from retrainer.registry.runs import log_metrics, start_model_run
 from retrainer.registry.safe_load import load_model_version
@@ -204,15 +211,20 @@ def _score_champion(
 ) -> tuple[dict[str, float] | None, Any, str | None]:
     """The champion's metrics, the champion and why it could not be scored (if it could not).
 
-    An unsafe champion is never loaded; like one that fails to score it leaves the gate
-    without a comparison, so the challenger is rejected (fails closed) until a person moves
-    ``champion`` to a safe version (``<model>_rollback``) or removes the alias.
+    An unsafe champion is never loaded; like one that loads but fails to score it leaves
+    the gate without a comparison, so the challenger is rejected (fails closed) until a
+    person moves ``champion`` to a safe version (``<model>_rollback``) or removes the alias.
+    A champion that could not be *fetched* is no verdict on anyone: the evaluation raises
+    and is retried, and nothing is recorded on the challenger.
+
+    Raises:
+        Unavailable: the registry or its artifact store did not answer (retried).
+        GateError: the champion could not be loaded for another reason (named).
     """
     if champion is None:
         return None, None, None
     try:
         model = load_model_version(client, config, str(champion.version))
-        return compute_metrics(model, holdout, config), model, None
     except UnsafeModelError as exc:
         log.error("champion v%s refused: %s", champion.version, exc)
         return (
@@ -223,9 +235,22 @@ def _score_champion(
                 "or remove the alias"
             ),
         )
-    except Exception as exc:  # the gate fails closed on a champion it cannot score
+    except Unavailable:
+        raise
+    except Exception as exc:
+        if is_outage(exc):
+            raise RegistryUnavailable(
+                f"champion v{champion.version} of {config.name!r} could not be fetched: {exc}"
+            ) from exc
+        raise GateError(
+            f"champion v{champion.version} of {config.name!r} could not be loaded, so the gate "
+            f"cannot judge against it: {exc}"
+        ) from exc
+    try:
+        return compute_metrics(model, holdout, config), model, None
+    except Exception as exc:  # loads fine, cannot score this data: the gate fails closed
         log.error("champion version %s could not be scored: %s", champion.version, exc)
-        return {}, None, "the champion could not be loaded"
+        return {}, None, f"the champion could not score the holdout: {exc}"
 
 
 def _evidence_metrics(evidence: dict[str, Any]) -> dict[str, float]:

@@ -48,6 +48,7 @@ def _version_evidence(
     """The calibrator and the holdout baseline that travel with a model version."""
     if version is None:
         return None, {}
+    from retrainer.errors import Unavailable
     from retrainer.registry.artifacts import read_artifact
 
     run_id = str(client.get_model_version(model, version).run_id)
@@ -55,10 +56,14 @@ def _version_evidence(
     baseline: dict[str, float] = {}
     try:
         calibrator = Calibrator.from_dict(read_artifact(client, run_id, "calibrator"))
+    except Unavailable:
+        raise  # an outage is retried, not taken for a version without a calibrator
     except Exception as exc:  # versions trained before the estimate existed have none
         log.info("%s v%s has no calibrator (%s): no label-free estimate", model, version, exc)
     try:
         baseline = dict(read_artifact(client, run_id, "baseline"))
+    except Unavailable:
+        raise
     except Exception:
         # Older versions: the holdout metrics logged on the training run are the baseline.
         metrics = client.get_run(str(run_id)).data.metrics

@@ -8,6 +8,8 @@ Airflow's signals in this one place:
 - ``NothingToDo`` -> ``AirflowSkipException`` (no batch, gate rejected, metrics off, ...)
 - ``ConfigError``, ``InputDataError``, ``ValidationFailed``, ``RegistryError`` ->
   ``AirflowFailException``: bad data, bad config or a registry refusal; a retry cannot help
+- an outage (a store that did not answer: MLflow, its artifact store, the lake) is
+  raised as :class:`~retrainer.errors.Unavailable` naming it, and Airflow retries it;
 - anything else propagates, so Airflow's retries handle transient faults (a busy store).
 """
 
@@ -31,6 +33,7 @@ from retrainer.errors import (
 from retrainer.orchestration.assets import model_asset
 from retrainer.orchestration.links import publish_links
 from retrainer.orchestration.runtime import TaskRuntime
+from retrainer.outages import as_unavailable
 
 if TYPE_CHECKING:
     from retrainer.notify import AlertSink
@@ -51,6 +54,11 @@ def airflow_errors() -> Iterator[None]:
         raise AirflowSkipException(str(exc)) from exc
     except FAIL_WITHOUT_RETRY as exc:
         raise AirflowFailException(str(exc)) from exc
+    except Exception as exc:
+        named = as_unavailable(exc)
+        if named is None:
+            raise
+        raise named from exc
 
 
 class ModelTask:

@@ -29,14 +29,22 @@ __all__ = [
 
 
 def run_context(context: Any) -> dict[str, str]:
-    """Airflow identifiers recorded on every run, version and ledger entry."""
+    """Airflow identifiers recorded on every run, version and ledger entry.
+
+    The task id completes the task's identity (dag, run, task): a retry of the task has
+    the same one, which is how it finds the MLflow runs of its earlier attempts.
+    """
     dag_run = context["dag_run"]
     actor = getattr(dag_run, "triggering_user_name", None) or "airflow"
-    return {
+    ids = {
         "airflow_dag_id": str(dag_run.dag_id),
         "airflow_run_id": str(dag_run.run_id),
         "actor": str(actor),
     }
+    task_id = getattr(context.get("ti"), "task_id", None)
+    if task_id:
+        ids["airflow_task_id"] = str(task_id)
+    return ids
 
 
 def airflow_ids(context: Any) -> dict[str, str]:

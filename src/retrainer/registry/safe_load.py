@@ -15,7 +15,9 @@ The rule, checked before a single model byte is deserialised:
    here (:data:`DEFAULT_TRUSTED_TYPES` and the model YAML's ``model.trusted_types``). A
    type outside that list is refused by name.
 
-A refusal is :class:`~retrainer.errors.UnsafeModelError`; the version is never loaded.
+A refusal is :class:`~retrainer.errors.UnsafeModelError`; the version is never loaded. An
+artifact store that does not answer is :class:`~retrainer.errors.RegistryUnavailable`
+(retried): it says nothing about the version.
 Code shipped with a version (the flavor's ``code`` paths) is never put on ``sys.path``:
 the types a model needs come from packages installed on the worker.
 """
@@ -29,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrainer.errors import RegistryError, UnsafeModelError
+from retrainer.errors import RegistryError, RegistryUnavailable, UnsafeModelError
+from retrainer.outages import is_outage
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -114,6 +117,11 @@ def inspect_version(client: MlflowClient, model: str, version: str) -> ModelFile
             text = _download(client, f"{root}/MLmodel", tmp).read_text(encoding="utf-8")
             meta = yaml.safe_load(text)
         except Exception as exc:
+            if is_outage(exc):
+                raise RegistryUnavailable(
+                    f"the artifact store did not answer reading the MLmodel file of version "
+                    f"{version} of {model!r} at {root}: {exc}"
+                ) from exc
             raise RegistryError(
                 f"version {version} of {model!r} has no readable MLmodel file at {root}: {exc}"
             ) from exc
@@ -170,7 +178,15 @@ def load_version(
     spec = inspect_version(client, model, version)
     trusted = spec.recorded_types & frozenset(allowed)
     with tempfile.TemporaryDirectory() as tmp:
-        local = _download(client, f"{spec.root}/{spec.path}", tmp)
+        try:
+            local = _download(client, f"{spec.root}/{spec.path}", tmp)
+        except Exception as exc:
+            if is_outage(exc):
+                raise RegistryUnavailable(
+                    f"the artifact store did not answer downloading the model file of version "
+                    f"{version} of {model!r} at {spec.root}/{spec.path}: {exc}"
+                ) from exc
+            raise
         try:
             needed = skops.io.get_untrusted_types(file=local)
         except Exception as exc:

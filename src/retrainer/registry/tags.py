@@ -37,6 +37,7 @@ HOLDOUT_METRIC_PREFIX = "retrainer.holdout_"  # + metric name: holdout metric at
 # --- Airflow identifiers (the run context) on runs and versions --------------------------
 AIRFLOW_DAG_ID = "retrainer.airflow_dag_id"  # the DAG whose task wrote the run or version
 AIRFLOW_RUN_ID = "retrainer.airflow_run_id"  # its DAG run (finds a retried task's version)
+AIRFLOW_TASK_ID = "retrainer.airflow_task_id"  # its task
 ACTOR = "retrainer.actor"  # who triggered that DAG run
 
 # --- Version tags of the gate (evaluation/challenger.py) --------------------------------
@@ -86,6 +87,8 @@ CHAMPION_VERSION = "retrainer.champion_version"  # evaluation/monitoring run: th
 BATCH_ID = "retrainer.batch_id"  # monitoring run: the batch it checked
 DRIFT = "retrainer.drift"  # monitoring run: "true" | "false"
 BATCH_STEP_PREFIX = "retrainer.batch."  # + step: performance run, batch id of a metric step
+TASK_KEY = "retrainer.task_key"  # "<dag_id>/<run_id>/<task_id>": the task that opened the run
+ENDED_REASON = "retrainer.ended_reason"  # why a retry ended a run its killed attempt left open
 
 
 def holdout_metric(metric: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "model_versions",
     "now_iso",
     "set_tags",
+    "tag_values",
 ]
 
 # Tags a person edits in the MLflow UI: the only names outside the namespace.
@@ -86,10 +87,20 @@ def set_tags(client: MlflowClient, model: str, version: str, tags: dict[str, Any
         ValueError: a name is outside the ``retrainer.`` namespace (a bare name would be
             written where nothing reads it).
     """
-    for name, value in tags.items():
+    for name, value in tag_values(tags).items():
+        client.set_model_version_tag(model, version, name, value)
+
+
+def tag_values(tags: dict[str, Any]) -> dict[str, str]:
+    """``tags`` as MLflow stores them (strings), checked against the vocabulary.
+
+    Raises:
+        ValueError: a name is outside the ``retrainer.`` namespace.
+    """
+    for name in tags:
         if not name.startswith(PREFIX) and name not in _PLAIN:
             raise ValueError(f"tag {name!r} is not in the registry vocabulary")
-        client.set_model_version_tag(model, version, name, "" if value is None else str(value))
+    return {name: "" if value is None else str(value) for name, value in tags.items()}
 
 
 def now_iso() -> str:

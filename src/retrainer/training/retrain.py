@@ -77,11 +77,23 @@ def skip_if_already_trained(
     except Exception:
         return
     for mv in versions:
-        if mv.tags.get(tags.BATCHES) == wanted and mv.tags.get(tags.GATE_DECISION):
+        if mv.tags.get(tags.BATCHES) == wanted and _judged(mv):
             raise NothingToDo(
                 f"version {mv.version} was already trained and judged on batches {wanted}; "
                 "set the force Param to train again"
             )
+
+
+# What the gate recorded, before outages were retried, when the champion could not be
+# fetched: an infrastructure failure, not a judgement of the challenger.
+_OUTAGE_REJECTION = "fail: champion not scored: the champion could not be loaded"
+
+
+def _judged(mv: Any) -> bool:
+    """The gate judged this version (an outage recorded as a rejection does not count)."""
+    if not mv.tags.get(tags.GATE_DECISION):
+        return False
+    return mv.tags.get(tags.gate_rule("champion_scored")) != _OUTAGE_REJECTION
 
 
 def retrain(

@@ -21,7 +21,7 @@ from retrainer.lake import keys
 from retrainer.metric_specs import CHANCE_PREFIX
 from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.errors import already_exists
-from retrainer.registry.runs import log_metrics, log_params, start_model_run
+from retrainer.registry.runs import log_metrics, log_params, start_model_run, task_key
 from retrainer.registry.tags import (
     AIRFLOW_RUN_ID,
     BATCHES,
@@ -32,6 +32,7 @@ from retrainer.registry.tags import (
     REASON,
     REFERENCE_PROFILE,
     RUN_ID,
+    RUN_KIND,
     TRIGGER,
     TRIGGER_BATCH,
     TRIGGER_EVIDENCE,
@@ -39,7 +40,7 @@ from retrainer.registry.tags import (
     context_tags,
     holdout_metric,
 )
-from retrainer.registry.versions import set_tags
+from retrainer.registry.versions import set_tags, tag_values
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.window import TrainingWindow, assemble_window
 
@@ -76,14 +77,69 @@ class TrainedModel:
 
 
 def _existing_version(client: MlflowClient, model: str, airflow_run: str) -> Any:
-    """A version this Airflow run already registered (a retried task must not add another)."""
-    try:
-        found = client.search_model_versions(
-            f"name = '{model}' and tags.`{AIRFLOW_RUN_ID}` = '{airflow_run}'"
-        )
-    except Exception:
-        return None
+    """A version this Airflow run already registered (a retried task must not add another).
+
+    The fallback for a context without a task id; a registry that does not answer raises
+    (a missed look-up would register a duplicate).
+    """
+    found = client.search_model_versions(
+        f"name = '{model}' and tags.`{AIRFLOW_RUN_ID}` = '{airflow_run}'"
+    )
     return found[0] if found else None
+
+
+def _register(client: MlflowClient, model: str, registration: dict[str, Any]) -> Any:
+    """Create the version with all its tags in one request: it never exists half-tagged."""
+    return client.create_model_version(
+        model,
+        source=registration["model_uri"],
+        run_id=registration["run_id"],
+        description=registration["description"],
+        tags=registration["tags"],
+        # An MLflow *server* refuses a models:/m-... source without the logged model's id
+        # (the SQLite store accepted it): without this, registration only worked locally.
+        model_id=registration["model_id"],
+    )
+
+
+def _earlier_attempt(
+    client: MlflowClient, settings: Settings, model: str, key: str
+) -> TrainedModel | None:
+    """The version an earlier attempt of task ``key`` registered, or registers it now.
+
+    Looked up by its source run (``ModelVersion.run_id``), which the attempt's training
+    run is, so a retry never registers a second version of one training. A version killed
+    before its tags were complete gets them; a run killed after it ended but before it
+    was registered is registered now (from the registration it logged).
+    """
+    from retrainer.registry.artifacts import read_artifact
+    from retrainer.registry.client import ensure_experiment
+    from retrainer.registry.errors import is_missing
+    from retrainer.registry.runs import earlier_runs
+
+    experiment_id = ensure_experiment(client, model, settings.mlflow_artifact_root)
+    for run in earlier_runs(client, experiment_id, key):
+        if run.data.tags.get(RUN_KIND) != "training" or run.info.status != "FINISHED":
+            continue  # a run killed while training: start_model_run ends it
+        run_id = run.info.run_id
+        try:
+            registration = read_artifact(client, run_id, "registration")
+        except Exception as exc:
+            if not is_missing(exc):
+                raise
+            continue  # ended before this release logged registrations: train again
+        found = client.search_model_versions(f"name = '{model}' and run_id = '{run_id}'")
+        if found:
+            mv = min(found, key=lambda v: int(v.version))
+            missing = {k: v for k, v in registration["tags"].items() if mv.tags.get(k) != v}
+            if missing:
+                set_tags(client, model, str(mv.version), missing)
+            log.info("version %s of run %s registered by an earlier attempt", mv.version, run_id)
+        else:
+            mv = _register(client, model, registration)
+            log.info("run %s of an earlier attempt registered as version %s", run_id, mv.version)
+        return _from_tags(model, client.get_model_version(model, str(mv.version)))
+    return None
 
 
 def _importances(model: Any, holdout: pd.DataFrame, config: ModelConfig) -> dict[str, float]:
@@ -215,8 +271,13 @@ def train_challenger(
     from retrainer.validation import build_suite_spec
 
     context = dict(context or {})
+    key = task_key(context)
     airflow_run = context.get("airflow_run_id")
-    if airflow_run:
+    if key:
+        earlier = _earlier_attempt(client, settings, config.name, key)
+        if earlier is not None:
+            return earlier
+    elif airflow_run:
         existing = _existing_version(client, config.name, airflow_run)
         if existing is not None:
             log.info(
@@ -269,6 +330,7 @@ def train_challenger(
         kind="training",
         tags={TRIGGER: trigger, WINDOW_POLICY: chosen.policy},
         context=context,
+        resume=False,  # params of a retrained window may differ: a new run, the old ended
     ) as run:
         run_id = run.info.run_id
         data_prefix = keys.training_data(config.name, run_id)
@@ -326,6 +388,29 @@ def train_challenger(
             serialization_format="skops",
             skops_trusted_types=_trusted_types(pipeline),
         )
+        registration = {
+            "run_id": run_id,
+            "model_uri": info.model_uri,
+            "model_id": info.model_id,
+            "description": f"{trigger}: {reason}",
+            "tags": tag_values(
+                {
+                    TRIGGER: trigger,
+                    REASON: reason,
+                    DATA_WINDOW: f"{chosen.start}..{chosen.end}",
+                    BATCHES: ",".join(chosen.batch_ids),
+                    WINDOW_POLICY: chosen.policy,
+                    **_evidence_tags(trigger_evidence),
+                    HOLDOUT_KEY: holdout_key,
+                    RUN_ID: run_id,
+                    REFERENCE_PROFILE: f"runs:/{run_id}/{ARTIFACTS['profile']}",
+                    **{holdout_metric(k): round(v, 6) for k, v in metrics.items()},
+                    **context_tags(context),
+                }
+            ),
+        }
+        # Last in the run: a retry that finds the run ended finds what to register.
+        client.log_dict(run_id, registration, ARTIFACTS["registration"])
     try:
         client.create_registered_model(
             config.name, description=config.description, tags={OWNER: config.owner}
@@ -333,33 +418,7 @@ def train_challenger(
     except Exception as exc:
         if not already_exists(exc):
             raise
-    version = client.create_model_version(
-        config.name,
-        source=info.model_uri,
-        run_id=run_id,
-        description=f"{trigger}: {reason}",
-        # An MLflow *server* refuses a models:/m-... source without the logged model's id
-        # (the SQLite store accepted it): without this, registration only worked locally.
-        model_id=info.model_id,
-    ).version
-    set_tags(
-        client,
-        config.name,
-        version,
-        {
-            TRIGGER: trigger,
-            REASON: reason,
-            DATA_WINDOW: f"{chosen.start}..{chosen.end}",
-            BATCHES: ",".join(chosen.batch_ids),
-            WINDOW_POLICY: chosen.policy,
-            **_evidence_tags(trigger_evidence),
-            HOLDOUT_KEY: holdout_key,
-            RUN_ID: run_id,
-            REFERENCE_PROFILE: f"runs:/{run_id}/{ARTIFACTS['profile']}",
-            **{holdout_metric(k): round(v, 6) for k, v in metrics.items()},
-            **context_tags(context),
-        },
-    )
+    version = _register(client, config.name, registration).version
     log.info("registered %s version %s (run %s): holdout %s", config.name, version, run_id, metrics)
     return TrainedModel(
         config.name, str(version), run_id, holdout_key, chosen.lineage(), metrics, importances
