@@ -11,8 +11,8 @@ once, by feature kind, for fitting and for every scoring path alike:
   the imputer looks for; ``None`` would be taken for a category).
 
 pandas 3's default ``str`` dtype is an extension dtype too: its text comes out the same,
-as ``object``. Plain numpy numbers and ``object`` columns pass unchanged, so a version trained before
-this conversion sees at scoring exactly the inputs it was fitted on.
+as ``object``. Plain numpy numbers and ``object`` columns pass unchanged, so a version
+trained before this conversion sees at scoring exactly the inputs it was fitted on.
 """
 
 from __future__ import annotations
@@ -53,9 +53,7 @@ def _as_object(series: pd.Series) -> pd.Series:
     return values.where(series.notna(), np.nan)
 
 
-def numpy_friendly(
-    frame: pd.DataFrame, numeric: list[str], categorical: list[str]
-) -> pd.DataFrame:
+def numpy_friendly(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """``frame``'s ``numeric`` then ``categorical`` columns, with numpy-friendly dtypes."""
     columns = [*numeric, *categorical]
     out = frame[columns].copy()

@@ -236,12 +236,14 @@ def train_challenger(
     )
     chosen, rejected = _validated(client, config, chosen)
     log.info(
-        "training %s on batches %s (%s; %d rows), holdout %d rows",
+        "training %s on batches %s (%s; %d rows), holdout %d rows by %s (%s)",
         config.name,
         list(chosen.batch_ids),
         chosen.policy,
         len(chosen.train),
         len(chosen.holdout),
+        chosen.holdout_strategy,
+        chosen.holdout_reason,
     )
     target = config.target.column
     pipeline = build_pipeline(config).fit(model_inputs(chosen.train, config), chosen.train[target])
@@ -292,6 +294,8 @@ def train_challenger(
                 "train_rows": len(chosen.train),
                 "validation.rejected_rows": len(rejected),
                 "holdout_rows": len(chosen.holdout),
+                "holdout.strategy": chosen.holdout_strategy,
+                "holdout.reason": chosen.holdout_reason,
             },
         )
         log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})
