@@ -60,9 +60,7 @@ def test_auto_takes_time_when_the_time_column_orders_the_rows() -> None:
     [(pd.Timestamp("2024-01-01", tz="UTC"), "1 distinct value"), (None, "no time column")],
     ids=["one time per batch", "no time column"],
 )
-def test_auto_stratifies_a_classifier_when_time_cannot_order_the_rows(
-    times: Any, why: str
-) -> None:
+def test_auto_stratifies_a_classifier_when_time_cannot_order_the_rows(times: Any, why: str) -> None:
     frame = _frame(times) if times is not None else _frame(None).drop(columns="t")
     cut = cut_holdout(frame, _config({}, time="t" if times is not None else None))
     assert cut.strategy == "stratified"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import InputDataError
 from retrainer.lake import BatchMeta, accepted_batches, keys
-from retrainer.training.holdout import cut_holdout
 from retrainer.times import with_times
+from retrainer.training.holdout import cut_holdout
 
 if TYPE_CHECKING:
     import pandas as pd
