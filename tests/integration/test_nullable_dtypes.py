@@ -114,6 +114,8 @@ def test_a_nullable_dtype_with_missing_values_trains_promotes_and_is_monitored(
         client, storage, settings, config, trigger="manual", reason="first model"
     )
     assert trained.metrics["roc_auc"] > 0.7
+    # Hourly times order the rows: auto cuts the holdout by time, and the run says so.
+    assert client.get_run(trained.run_id).data.params["holdout.strategy"] == "time"
     evaluation = evaluate_challenger(client, storage, settings, config, trained.version)
     assert evaluation.promote, evaluation.decision
     promote(

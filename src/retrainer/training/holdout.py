@@ -111,7 +111,8 @@ def cut_holdout(newest: pd.DataFrame, config: ModelConfig) -> HoldoutCut:
     holdout_config = config.training.holdout
     seed = holdout_config.seed if holdout_config.seed is not None else config.training.random_state
     n_holdout = max(1, round(len(newest) * config.training.holdout_fraction))
-    strategy, reason = holdout_config.strategy, f"configured: {holdout_config.strategy}"
+    strategy: str = holdout_config.strategy
+    reason = f"configured: {strategy}"
     if strategy == "auto":
         strategy, reason = _auto(newest, config, n_holdout)
     time_col = config.data.time_column
