@@ -44,7 +44,7 @@ from retrainer.config.loading import (
 from retrainer.config.model import ModelConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
 from retrainer.config.promotion import ApprovalConfig, ShadowConfig
-from retrainer.config.training import ModelSpec, TrainingConfig, WindowConfig
+from retrainer.config.training import HoldoutConfig, ModelSpec, TrainingConfig, WindowConfig
 
 __all__ = [
     "ApprovalConfig",
@@ -57,6 +57,7 @@ __all__ = [
     "FairnessBounds",
     "FairnessConfig",
     "GateConfig",
+    "HoldoutConfig",
     "ModelConfig",
     "ModelFiles",
     "ModelSpec",

@@ -100,6 +100,11 @@ class ModelConfig(Frozen):
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
         self._check_evaluation({c for c in known_columns if c is not None})
         self._check_trigger()
+        if self.training.holdout.strategy == "stratified" and self.target.task == "regression":
+            raise ValueError(
+                "training.holdout.strategy stratified needs a classifier: a regression "
+                "target has no classes to keep the shares of (use random or time)"
+            )
         return self
 
     def _check_trigger(self) -> None:

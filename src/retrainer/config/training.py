@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from retrainer.config.base import Frozen
 
-__all__ = ["ModelSpec", "TrainingConfig", "WindowConfig"]
+__all__ = ["HoldoutConfig", "ModelSpec", "TrainingConfig", "WindowConfig"]
 
 # A fully qualified type name as skops reports it: dotted identifiers, nothing else.
 _TYPE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
@@ -41,8 +41,33 @@ class WindowConfig(Frozen):
     )
 
 
+class HoldoutConfig(Frozen):
+    """How the newest batch of the window is cut into training rows and the shared holdout.
+
+    time: the newest ``holdout_fraction`` by the time column; random: a seeded shuffle;
+    stratified: a seeded shuffle keeping the target's class shares (classifiers); group:
+    all rows of one ``group_column`` value on the same side. auto: time when the time
+    column really orders the rows, else stratified (classifiers) or random (regression).
+    """
+
+    strategy: Literal["auto", "time", "random", "stratified", "group"] = "auto"
+    group_column: str | None = None
+    seed: int | None = Field(
+        default=None, description="Seed of the random cuts; training.random_state when unset."
+    )
+
+    @model_validator(mode="after")
+    def _group_needs_column(self) -> HoldoutConfig:
+        if self.strategy == "group" and not self.group_column:
+            raise ValueError("training.holdout.strategy group needs training.holdout.group_column")
+        if self.group_column and self.strategy != "group":
+            raise ValueError("training.holdout.group_column is only used by strategy group")
+        return self
+
+
 class TrainingConfig(Frozen):
     window: WindowConfig = Field(default_factory=WindowConfig)
+    holdout: HoldoutConfig = Field(default_factory=HoldoutConfig)
     window_batches: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description="Short form of window: {kind: sliding, batches: N} (kept for old files).",

@@ -20,7 +20,9 @@ __all__ = [
 
 def predict_scores(model: Any, frame: pd.DataFrame, config: ModelConfig) -> dict[str, Any]:
     """Return predictions (and class probabilities for classifiers) for ``frame``."""
-    features = frame[config.features]
+    from retrainer.model_inputs import model_inputs
+
+    features = model_inputs(frame, config)
     out: dict[str, Any] = {"prediction": model.predict(features)}
     if config.target.task != "regression" and hasattr(model, "predict_proba"):
         out["proba"] = model.predict_proba(features)

@@ -19,6 +19,7 @@ from retrainer.evaluation.metrics import (
 )
 from retrainer.lake import keys
 from retrainer.metric_specs import CHANCE_PREFIX
+from retrainer.model_inputs import model_inputs
 from retrainer.registry.artifacts import ARTIFACTS
 from retrainer.registry.errors import already_exists
 from retrainer.registry.runs import log_metrics, log_params, start_model_run, task_key
@@ -151,7 +152,7 @@ def _importances(model: Any, holdout: pd.DataFrame, config: ModelConfig) -> dict
     scoring = {"binary": "roc_auc", "multiclass": "accuracy"}.get(config.target.task, "r2")
     result = permutation_importance(
         model,
-        holdout[config.features],
+        model_inputs(holdout, config),
         holdout[config.target.column],
         scoring=scoring,
         n_repeats=5,
@@ -296,15 +297,17 @@ def train_challenger(
     )
     chosen, rejected = _validated(client, config, chosen)
     log.info(
-        "training %s on batches %s (%s; %d rows), holdout %d rows",
+        "training %s on batches %s (%s; %d rows), holdout %d rows by %s (%s)",
         config.name,
         list(chosen.batch_ids),
         chosen.policy,
         len(chosen.train),
         len(chosen.holdout),
+        chosen.holdout_strategy,
+        chosen.holdout_reason,
     )
     target = config.target.column
-    pipeline = build_pipeline(config).fit(chosen.train[config.features], chosen.train[target])
+    pipeline = build_pipeline(config).fit(model_inputs(chosen.train, config), chosen.train[target])
     metrics = compute_metrics(pipeline, chosen.holdout, config)
     # Chance on the same rows travels with the baseline: the default decay rule measures
     # the champion's loss of skill over chance, whatever its level.
@@ -353,6 +356,8 @@ def train_challenger(
                 "train_rows": len(chosen.train),
                 "validation.rejected_rows": len(rejected),
                 "holdout_rows": len(chosen.holdout),
+                "holdout.strategy": chosen.holdout_strategy,
+                "holdout.reason": chosen.holdout_reason,
             },
         )
         log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})
@@ -377,7 +382,8 @@ def train_challenger(
         client.log_dict(run_id, baseline, ARTIFACTS["baseline"])
         if calibrator is not None:
             client.log_dict(run_id, calibrator, ARTIFACTS["calibrator"])
-        example = chosen.train[config.features].head(5)
+        # The signature describes what the pipeline itself takes: the converted features.
+        example = model_inputs(chosen.train.head(5), config)
         info = mlflow.sklearn.log_model(
             pipeline,
             name="model",

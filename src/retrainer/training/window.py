@@ -1,7 +1,8 @@
 """Assemble a training window from accepted batches and cut the shared holdout.
 
-The holdout is the most recent ``holdout_fraction`` of the newest batch in the window,
-by time: the challenger never trains on it, and the champion is scored on the same rows.
+The holdout is ``holdout_fraction`` of the newest batch in the window, cut as
+``training.holdout`` says (:mod:`retrainer.training.holdout`): the challenger never trains
+on it, and the champion is scored on the same rows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from retrainer.errors import InputDataError
 from retrainer.lake import BatchMeta, accepted_batches, keys
 from retrainer.times import with_times
+from retrainer.training.holdout import cut_holdout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +33,8 @@ class TrainingWindow:
     start: str | None
     end: str | None
     policy: str = "sliding"
+    holdout_strategy: str = "time"
+    holdout_reason: str = ""
 
     def lineage(self) -> dict[str, Any]:
         """Which data the model learned from (policy, batches, rows, time span): JSON-safe."""
@@ -39,6 +43,7 @@ class TrainingWindow:
             "batches": list(self.batch_ids),
             "train_rows": len(self.train),
             "holdout_rows": len(self.holdout),
+            "holdout_strategy": self.holdout_strategy,
             "start": self.start,
             "end": self.end,
         }
@@ -154,12 +159,9 @@ def assemble_window(
         with_times(storage.read_frame(m.data_key), config.data, name=m.data_key) for m in chosen
     ]
     time_col = config.data.time_column
-    newest = frames[-1]
-    if time_col and time_col in newest.columns:
-        newest = newest.sort_values(time_col, kind="stable")
-    n_holdout = max(1, round(len(newest) * config.training.holdout_fraction))
-    holdout = newest.iloc[len(newest) - n_holdout :]
-    train = pd.concat([*frames[:-1], newest.iloc[: len(newest) - n_holdout]], ignore_index=True)
+    cut = cut_holdout(frames[-1], config)
+    holdout = cut.holdout
+    train = pd.concat([*frames[:-1], cut.train], ignore_index=True)
     train = train.dropna(subset=[config.target.column])
     holdout = holdout.dropna(subset=[config.target.column]).reset_index(drop=True)
     if len(train) < config.training.min_rows:
@@ -170,7 +172,8 @@ def assemble_window(
     start = end = None
     if time_col and time_col in train.columns:
         start = str(pd.Timestamp(train[time_col].min()).date())
-        end = str(pd.Timestamp(holdout[time_col].max()).date())
+        # A shuffled holdout may hold older rows than training: the span covers both sets.
+        end = str(pd.Timestamp(pd.concat([train[time_col], holdout[time_col]]).max()).date())
     return TrainingWindow(
         batch_ids=tuple(m.batch_id for m in chosen),
         train=train,
@@ -178,4 +181,6 @@ def assemble_window(
         start=start,
         end=end,
         policy=policy,
+        holdout_strategy=cut.strategy,
+        holdout_reason=cut.reason,
     )

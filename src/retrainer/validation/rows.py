@@ -95,7 +95,9 @@ def row_failures(
             if nulls.any() and column.max_null_fraction < 1.0:
                 masks[("nulls", name)] = nulls
         if column.dtype == "numeric":
-            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
             not_numbers = np.isnan(numbers) & present
             if not_numbers.any():
                 masks[("column_type", name)] = not_numbers

@@ -169,7 +169,8 @@ def _pandas_checks(
             broken.add(column.name)
             continue
         if column.dtype == "numeric":
-            if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            # Booleans are numbers (0/1) to every estimator: a flag may be a numeric feature.
+            if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
                 coerced = pd.to_numeric(series, errors="coerce")
                 bad = series[coerced.isna() & series.notna()]
                 failed.append(

@@ -179,7 +179,8 @@ def build_suite_spec(reference: pd.DataFrame, config: ModelConfig) -> SuiteSpec:
         max_null = min(1.0, null_rate + tolerance) if kind in {"numeric", "categorical"} else 0.0
         spec = ColumnSpec(name, kind, _dtype(kind, config), round(max_null, 6), unique=kind == "id")
         if spec.dtype == "numeric" and len(series.dropna()):
-            values = pd.to_numeric(series, errors="coerce").dropna()
+            # float64: a boolean flag (numbers 0/1 to the model) has no subtraction of its own.
+            values = pd.to_numeric(series, errors="coerce").dropna().astype("float64")
             lo, hi = values.quantile([0.001, 0.999]).tolist()
             margin = config.validation.range_margin * max(hi - lo, 1e-9)
             spec = ColumnSpec(
