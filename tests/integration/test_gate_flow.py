@@ -336,25 +336,22 @@ def test_unanswered_request_expires_and_nothing_moves(flow) -> None:  # type: ig
 def _answer_hitl(dag_id: str, option: str, user: str | None, done: threading.Event) -> None:
     """Answer the HITL request as Airflow's REST endpoint does (same function, same DB).
 
-    ``user=None`` writes the answer with no responding user and resumes the task the way
-    Airflow does (a response that did not come through a login, e.g. straight in the DB).
+    ``user=None`` answers as a login that carries no identity (empty id and name), the
+    way an auth manager without user names would.
     """
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.models.taskinstance import TaskInstance
-    from airflow.models.trigger import handle_event_submit
-    from airflow.triggers.base import TriggerEvent
-    from airflow.utils import timezone
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
 
     class Person:
         def get_id(self) -> str:
-            return user
+            return user or ""
 
         def get_name(self) -> str:
-            return user
+            return user or ""
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not done.is_set():
@@ -366,13 +363,6 @@ def _answer_hitl(dag_id: str, option: str, user: str | None, done: threading.Eve
                     TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
                 )
             )
-            if ti is not None and user is None:
-                detail = ti.hitl_detail
-                detail.chosen_options, detail.responded_at = [option], timezone.utcnow()
-                session.add(detail)
-                payload = detail.as_resume_event_payload()
-                handle_event_submit(TriggerEvent(payload), task_instance=ti, session=session)
-                return
             if ti is not None:
                 update_hitl_detail(
                     dag_id=dag_id,
