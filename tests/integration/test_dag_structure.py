@@ -51,9 +51,8 @@ def test_auto_approval_promotes_straight_after_the_gate(tmp_path: Path) -> None:
 
 
 def test_mlflow_approval_waits_with_a_rescheduling_sensor(tmp_path: Path) -> None:
-    dags = _dags(
-        tmp_path, {"approval": {"mode": "mlflow", "timeout_minutes": 30, "poke_seconds": 20}}
-    )
+    approval = {"mode": "mlflow", "four_eyes": False, "timeout_minutes": 30, "poke_seconds": 20}
+    dags = _dags(tmp_path, {"approval": approval})
     retrain = dags["rainfall_retrain"]
     assert _order(retrain) == [
         "train_challenger",
@@ -66,6 +65,16 @@ def test_mlflow_approval_waits_with_a_rescheduling_sensor(tmp_path: Path) -> Non
     assert sensor.mode == "reschedule" and sensor.poke_interval == 20
     assert sensor.timeout >= 30 * 60  # a backstop: the request expires itself first
     assert retrain.get_task("promote").approval_mode == "mlflow"
+
+
+def test_a_deployment_default_of_mlflow_approval_disables_the_model_saying_why(
+    tmp_path: Path,
+) -> None:
+    # It would keep four eyes on, which a tag cannot enforce: the model says so itself.
+    dags = _dags(tmp_path, {}, settings={"approval_mode": "mlflow"})
+    assert set(dags) == {"rainfall_config_error"}
+    doc = dags["rainfall_config_error"].doc_md or ""
+    assert "cannot enforce four eyes" in doc and "four_eyes: false" in doc
 
 
 def test_airflow_approval_is_a_hitl_task_that_rejects_on_timeout(tmp_path: Path) -> None:

@@ -74,6 +74,11 @@ def test_a_broken_model_file_keeps_the_other_models_dags(
     config_dir = make_config_dir(tmp_path)
     broken = config_dir / "models" / "broken.yaml"
     broken.write_text("name: broken\ntarget: {column: rain}\nnumeric_features: [x]\ngate: 3\n")
+    # Valid YAML that asks for what cannot be enforced: four eyes over an MLflow tag.
+    tagged = config_dir / "models" / "tagged.yaml"
+    tagged.write_text(
+        "name: tagged\ntarget: {column: rain}\nnumeric_features: [x]\napproval: mlflow\n"
+    )
     monkeypatch.setenv("RETRAINER_CONFIG_DIR", str(config_dir))
 
     bag = DagBag(dag_folder=str(repo_root / "dags"))
@@ -83,6 +88,7 @@ def test_a_broken_model_file_keeps_the_other_models_dags(
         "rainfall_retrain",
         "rainfall_rollback",
         "broken_config_error",
+        "tagged_config_error",
     }
     placeholder = bag.get_dag("broken_config_error")
     assert placeholder is not None and "config-error" in placeholder.tags
@@ -91,6 +97,9 @@ def test_a_broken_model_file_keeps_the_other_models_dags(
     (task,) = placeholder.tasks
     with pytest.raises(AirflowFailException, match=r"broken\.yaml[\s\S]*gate"):
         task.execute({})
+    refused = bag.get_dag("tagged_config_error")
+    assert refused is not None and "approval.four_eyes" in (refused.description or "")
+    assert "use approval: {mode: airflow}" in (refused.doc_md or "")
 
 
 def test_a_policy_that_cannot_work_is_a_warning_on_the_monitor_dag(tmp_path) -> None:  # type: ignore[no-untyped-def]

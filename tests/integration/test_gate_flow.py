@@ -46,8 +46,14 @@ def flow(tmp_path_factory, airflow_db, rainfall_periods, mlflow_server):  # type
     }
     approvals = {
         "auto": {"mode": "auto"},
-        "mlflow": {"mode": "mlflow", "timeout_minutes": 10, "poke_seconds": 1},
-        "expiring": {"mode": "mlflow", "timeout_minutes": 0.05, "poke_seconds": 1},
+        # A tag cannot prove who set it: mlflow mode runs only with four eyes off.
+        "mlflow": {"mode": "mlflow", "four_eyes": False, "timeout_minutes": 10, "poke_seconds": 1},
+        "expiring": {
+            "mode": "mlflow",
+            "four_eyes": False,
+            "timeout_minutes": 0.05,
+            "poke_seconds": 1,
+        },
         "airflow": {"mode": "airflow", "timeout_minutes": 10},
     }
     dirs = {
@@ -96,6 +102,12 @@ def _events(flow) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-de
     from retrainer.registry import read_ledger
 
     return [(e["event"], e.get("version")) for e in read_ledger(flow["storage"], MODEL)]
+
+
+def _entries(flow, model: str = MODEL) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    from retrainer.registry import read_ledger
+
+    return read_ledger(flow["storage"], model)
 
 
 def _retrain(flow, mode: str, reason: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -149,6 +161,7 @@ def test_better_challenger_is_approved_in_mlflow_and_promoted(flow) -> None:  # 
     tags = _tags(flow, "2")
     assert tags["approval"] == "approved"
     assert tags["retrainer.approval.by"] == "alice" and tags["retrainer.approval.at"]
+    assert tags["retrainer.approval.identity"] == "mlflow-tag (unverified)"
     assert tags["retrainer.previous_champion"] == "1"
     # The AUC gain is large and its whole 95% interval is far above zero.
     assert tags["retrainer.gate.rule.superiority"].startswith("pass: roc_auc gain +0.")
@@ -158,6 +171,8 @@ def test_better_challenger_is_approved_in_mlflow_and_promoted(flow) -> None:  # 
         ("approval_approved", "2"),
         ("promote", "2"),
     ]
+    answer = _entries(flow)[-2]
+    assert answer["actor"] == "alice" and answer["identity"] == "mlflow-tag (unverified)"
 
 
 def test_not_significantly_better_challenger_is_rejected_with_reasons(flow) -> None:  # type: ignore[no-untyped-def]
@@ -187,20 +202,118 @@ def test_not_significantly_better_challenger_is_rejected_with_reasons(flow) -> N
     assert _champion(flow) == "2"
 
 
+def _spare_version(flow, name: str) -> str:  # type: ignore[no-untyped-def]
+    """A copy of v1 under another registered model, for approvals outside the story."""
+    copied = flow["client"].copy_model_version(f"models:/{MODEL}/1", name)
+    return str(copied.version)
+
+
 def test_four_eyes_turns_a_self_approval_into_a_rejection(flow) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from retrainer.registry.approval import record_answer, request_approval
+    from retrainer.registry.approval import AIRFLOW_LOGIN, record_answer, request_approval
 
     client, storage = flow["client"], flow["storage"]
     request_approval(
-        client, storage, MODEL, "3", mode="mlflow", timeout=timedelta(hours=1), requested_by="carol"
+        client,
+        storage,
+        MODEL,
+        "3",
+        mode="airflow",
+        timeout=timedelta(hours=1),
+        requested_by="carol",
     )
-    state = record_answer(client, storage, MODEL, "3", answer="approved", by="carol")
+    state = record_answer(
+        client,
+        storage,
+        MODEL,
+        "3",
+        answer="approved",
+        by="Carol",
+        identity=AIRFLOW_LOGIN,
+        requested_by="carol",
+    )
     assert state.status == "rejected"
-    assert "carol triggered this run and cannot also approve it" in state.reason
-    again = record_answer(client, storage, MODEL, "3", answer="approved", by="dave")
+    assert "Carol triggered this run and cannot also approve it" in state.reason
+    again = record_answer(
+        client,
+        storage,
+        MODEL,
+        "3",
+        answer="approved",
+        by="dave",
+        identity=AIRFLOW_LOGIN,
+        requested_by="carol",
+    )
     assert again.status == "rejected"  # the first recorded answer stands
+
+
+def test_four_eyes_rejects_a_tag_approval_nobody_signed(flow) -> None:  # type: ignore[no-untyped-def]
+    """Defence in depth below the config check: no approver identity, no approval."""
+    from datetime import timedelta
+
+    from retrainer.registry.approval import check_approval, request_approval
+
+    client, storage = flow["client"], flow["storage"]
+    name = "rainfall_unsigned"
+    version = _spare_version(flow, name)
+    request_approval(
+        client,
+        storage,
+        name,
+        version,
+        mode="mlflow",
+        timeout=timedelta(hours=1),
+        requested_by="erin",
+    )
+    # What anyone with EDIT can do in the MLflow UI: approve, leaving approved_by empty.
+    client.set_model_version_tag(name, version, "approval", "approved")
+    state = check_approval(client, storage, name, version, requested_by="erin", four_eyes=True)
+    assert state is not None and state.status == "rejected"
+    assert "four eyes needs the approver's identity" in state.reason
+    assert state.identity == "mlflow-tag (unverified)"
+    answer = _entries(flow, name)[-1]
+    assert answer["event"] == "approval_rejected" and answer["actor"] == "unknown"
+    assert answer["identity"] == "mlflow-tag (unverified)" and answer["requested_by"] == "erin"
+
+
+def test_a_hand_written_approval_does_not_outlive_four_eyes(flow) -> None:  # type: ignore[no-untyped-def]
+    """Tags saying "approved" before the answer is recorded do not stand against four eyes."""
+    from datetime import timedelta
+
+    from retrainer.registry.approval import AIRFLOW_LOGIN, record_answer, request_approval
+
+    client, storage = flow["client"], flow["storage"]
+    name = "rainfall_forged"
+    version = _spare_version(flow, name)
+    request_approval(
+        client,
+        storage,
+        name,
+        version,
+        mode="airflow",
+        timeout=timedelta(hours=1),
+        requested_by="frank",
+    )
+    # frank, with EDIT, writes an answer as if retrainer had recorded one, then self-approves.
+    for key, value in {
+        "retrainer.approval.by": "grace",
+        "retrainer.approval.at": "2026-01-01T00:00:00+00:00",
+        "approval": "approved",
+    }.items():
+        client.set_model_version_tag(name, version, key, value)
+    state = record_answer(
+        client,
+        storage,
+        name,
+        version,
+        answer="approved",
+        by="frank",
+        identity=AIRFLOW_LOGIN,
+        requested_by="frank",
+    )
+    assert state.status == "rejected" and state.by == "frank"
+    assert "frank triggered this run" in state.reason
 
 
 def test_unanswered_request_expires_and_nothing_moves(flow) -> None:  # type: ignore[no-untyped-def]
@@ -220,8 +333,12 @@ def test_unanswered_request_expires_and_nothing_moves(flow) -> None:  # type: ig
     assert _events(flow)[-2:] == [("approval_requested", version), ("approval_expired", version)]
 
 
-def _answer_hitl(dag_id: str, option: str, user: str, done: threading.Event) -> None:
-    """Answer the HITL request as Airflow's REST endpoint does (same function, same DB)."""
+def _answer_hitl(dag_id: str, option: str, user: str | None, done: threading.Event) -> None:
+    """Answer the HITL request as Airflow's REST endpoint does (same function, same DB).
+
+    ``user=None`` answers as a login that carries no identity (empty id and name), the
+    way an auth manager without user names would.
+    """
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.models.taskinstance import TaskInstance
@@ -231,10 +348,10 @@ def _answer_hitl(dag_id: str, option: str, user: str, done: threading.Event) -> 
 
     class Person:
         def get_id(self) -> str:
-            return user
+            return user or ""
 
         def get_name(self) -> str:
-            return user
+            return user or ""
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not done.is_set():
@@ -277,7 +394,48 @@ def test_airflow_hitl_approval_promotes_and_records_who(flow) -> None:  # type: 
     tags = _tags(flow, version)
     assert tags["approval"] == "approved" and tags["retrainer.approval.by"] == "bob"
     assert tags["retrainer.approval.mode"] == "airflow"
+    assert tags["retrainer.approval.identity"] == "airflow-login"
     assert _events(flow)[-1] == ("promote", version)
+    answer = _entries(flow)[-2]
+    assert answer["event"] == "approval_approved" and answer["actor"] == "bob"
+    # dag.test() runs are triggered by the user "dag_test": someone else, so bob may approve.
+    assert answer["identity"] == "airflow-login" and answer["requested_by"] == "dag_test"
+
+
+def _hitl_retrain(flow, user: str | None, reason: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    done = threading.Event()
+    person = threading.Thread(target=_answer_hitl, args=(f"{MODEL}_retrain", "Approve", user, done))
+    person.start()
+    try:
+        return _retrain(flow, "airflow", reason)
+    finally:
+        done.set()
+        person.join()
+
+
+def test_hitl_approvals_without_a_login_or_by_the_trigger_are_rejections(flow) -> None:  # type: ignore[no-untyped-def]
+    rollback = flow["dags"]["auto"][f"{MODEL}_rollback"]
+    run = rollback.test(run_conf={"reason": "make room for a challenger", "target_version": 1})
+    assert _states(run) == {"rollback": "success"}
+
+    states = _hitl_retrain(flow, None, "approved with no login")
+    assert states["approve"] == "success" and states["promote"] == "skipped"
+    version = _newest(flow)
+    tags = _tags(flow, version)
+    assert tags["approval"] == "rejected" and tags["retrainer.approval.by"] == "unknown"
+    assert "four eyes needs the approver's identity" in tags["retrainer.approval.reason"]
+    assert _champion(flow) == "1"
+
+    # Airflow knows who triggered the run ("dag_test" under dag.test()): not their call.
+    states = _hitl_retrain(flow, "dag_test", "approved by the one who asked")
+    assert states["approve"] == "success" and states["promote"] == "skipped"
+    version = _newest(flow)
+    tags = _tags(flow, version)
+    assert tags["approval"] == "rejected" and tags["retrainer.approval.by"] == "dag_test"
+    assert "dag_test triggered this run" in tags["retrainer.approval.reason"]
+    assert _champion(flow) == "1"
+    answer = _entries(flow)[-1]
+    assert answer["event"] == "approval_rejected" and answer["identity"] == "airflow-login"
 
 
 def test_rollback_to_a_named_version_and_refusals(flow) -> None:  # type: ignore[no-untyped-def]

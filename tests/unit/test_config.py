@@ -179,7 +179,7 @@ def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:
     config = ModelConfig.model_validate(
         {
             **base,
-            "approval": "mlflow",
+            "approval": {"mode": "mlflow", "four_eyes": False},
             "evaluation": {"slices": {"columns": ["visibility"], "min_size": 50}},
             "gate": {**base["gate"], "max_slice_regression": 0.05},
         }
@@ -187,6 +187,39 @@ def test_gate_rules_need_the_evidence_they_judge(repo_root: Path) -> None:
     assert config.approval is not None and config.approval.mode == "mlflow"
     assert config.approval_mode() == "mlflow"
     assert ModelConfig.model_validate(base).approval_mode("airflow") == "airflow"
+
+
+@pytest.mark.parametrize(
+    "approval", ["mlflow", {"mode": "mlflow"}, {"mode": "mlflow", "four_eyes": True}]
+)
+def test_mlflow_approval_with_four_eyes_is_refused_naming_the_fix(
+    tmp_path: Path, repo_root: Path, approval: object
+) -> None:
+    # MLflow records no author for a tag: four eyes there would trust a name anyone types.
+    path = _write(tmp_path, "rainfall", {**_rainfall(repo_root), "approval": approval})
+    with pytest.raises(ConfigError) as err:
+        load_model_config(path)
+    message = str(err.value)
+    assert "approval.four_eyes" in message and "cannot enforce four eyes" in message
+    assert "mode: airflow" in message and "four_eyes: false" in message
+
+    accepted = _write(
+        tmp_path,
+        "rainfall",
+        {**_rainfall(repo_root), "approval": {"mode": "mlflow", "four_eyes": False}},
+    )
+    config = load_model_config(accepted)
+    assert config.approval is not None and not config.approval.four_eyes
+
+
+def test_a_deployment_default_of_mlflow_approval_is_refused_per_model(repo_root: Path) -> None:
+    from retrainer.config import ModelConfig
+
+    config = ModelConfig.model_validate({**_rainfall(repo_root), "approval": None})
+    with pytest.raises(ConfigError, match=r"approval_mode .* is mlflow .*four_eyes: false"):
+        config.approval_config("mlflow")
+    assert config.approval_config("airflow").four_eyes
+    assert config.approval_config().mode == "auto"
 
 
 @pytest.mark.parametrize("name", ["rainfall\n", "../rainfall", "rain/fall", "Rainfall", ""])

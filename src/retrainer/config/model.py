@@ -12,8 +12,13 @@ from retrainer.config.data import DataConfig, TargetConfig, ValidationConfig
 from retrainer.config.defaults import with_default_policies
 from retrainer.config.evaluation import EvaluationConfig, GateConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
-from retrainer.config.promotion import ApprovalConfig, ShadowConfig
+from retrainer.config.promotion import (
+    MLFLOW_CANNOT_ENFORCE_FOUR_EYES,
+    ApprovalConfig,
+    ShadowConfig,
+)
 from retrainer.config.training import ModelSpec, TrainingConfig
+from retrainer.errors import ConfigError
 from retrainer.metric_specs import metric_spec
 
 __all__ = ["MODEL_NAME", "ModelConfig"]
@@ -143,6 +148,22 @@ class ModelConfig(Frozen):
     def approval_mode(self, default: str = "auto") -> str:
         """The model's approval mode, or the deployment default when the model sets none."""
         return self.approval.mode if self.approval is not None else default
+
+    def approval_config(self, default: str = "auto") -> ApprovalConfig:
+        """The model's approval section, or the deployment default's when it sets none.
+
+        Raises:
+            ConfigError: the deployment default is ``mlflow``, which cannot keep the
+                default ``four_eyes`` (the model must say ``four_eyes: false`` itself).
+        """
+        if self.approval is not None:
+            return self.approval
+        if default == "mlflow":
+            raise ConfigError(
+                f"approval_mode (RETRAINER_APPROVAL_MODE) is mlflow and model {self.name!r} "
+                f"sets no approval: {MLFLOW_CANNOT_ENFORCE_FOUR_EYES}"
+            )
+        return ApprovalConfig(mode=default)  # type: ignore[arg-type]
 
     @property
     def features(self) -> list[str]:

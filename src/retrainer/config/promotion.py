@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from retrainer.config.base import Frozen
 
@@ -25,6 +25,10 @@ class ApprovalConfig(Frozen):
 
     auto: the gate alone; mlflow: a person sets the version tag ``approval`` to
     ``approved``/``rejected`` in the MLflow UI; airflow: an Airflow HITL approval task.
+
+    Four eyes needs an approver identity nobody can forge: Airflow records the logged-in
+    user who answered, MLflow records no author for a tag. So ``mlflow`` mode is refused
+    unless ``four_eyes: false`` says that anyone with EDIT on the model may approve.
     """
 
     mode: ApprovalMode = "auto"
@@ -33,5 +37,22 @@ class ApprovalConfig(Frozen):
     )
     poke_seconds: Annotated[float, Field(ge=1.0)] = 60.0
     four_eyes: bool = Field(
-        default=True, description="The person who triggered the run cannot approve it."
+        default=True,
+        validate_default=True,  # the default is what an mlflow-mode file must not keep
+        description="The person who triggered the run cannot approve it (airflow mode only).",
     )
+
+    @field_validator("four_eyes")
+    @classmethod
+    def _four_eyes_needs_a_login(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("mode") == "mlflow":
+            raise ValueError(MLFLOW_CANNOT_ENFORCE_FOUR_EYES)
+        return value
+
+
+MLFLOW_CANNOT_ENFORCE_FOUR_EYES = (
+    "approval: mlflow cannot enforce four eyes - MLflow records no author for a tag, so "
+    "anyone with EDIT could approve their own version; use approval: {mode: airflow}, or "
+    "write approval: {mode: mlflow, four_eyes: false} to accept tag approvals from anyone "
+    "with EDIT"
+)

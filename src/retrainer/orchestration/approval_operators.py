@@ -13,7 +13,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseSensorOperator
 
 from retrainer.orchestration.base import ModelOperator, ModelTask, airflow_errors
-from retrainer.orchestration.context import airflow_ids, evaluation_from, run_kwargs
+from retrainer.orchestration.context import evaluation_from, run_kwargs
 
 __all__ = ["HITLApprovalOperator", "RequestApprovalOperator", "WaitForApprovalSensor"]
 
@@ -72,7 +72,7 @@ class WaitForApprovalSensor(ModelTask, BaseSensorOperator):
             rt.alert,
             evaluation,
             four_eyes=self.four_eyes,
-            context=airflow_ids(context),
+            **run_kwargs(context),
         )
 
 
@@ -81,8 +81,9 @@ class HITLApprovalOperator(ModelTask, ApprovalOperator):
 
     Before asking, the challenger gets ``approval=pending`` like in the MLflow mode; after
     the answer, who answered and when are written to its tags and the ledger. A time-out
-    takes the default ``Reject`` and is recorded as ``expired``; an approval by the person
-    who triggered the run is recorded as a rejection and skips promotion.
+    takes the default ``Reject`` and is recorded as ``expired``. With four eyes an
+    approval by the person who triggered the run, or one without a responding user, is
+    recorded as a rejection and skips promotion.
     """
 
     def __init__(self, *, evaluate_task_id: str, four_eyes: bool = True, **kwargs: Any) -> None:
@@ -119,7 +120,7 @@ class HITLApprovalOperator(ModelTask, ApprovalOperator):
             evaluation,
             **_answer_of(event, self.APPROVE, self.REJECT),
             four_eyes=self.four_eyes,
-            context=airflow_ids(context),
+            **run_kwargs(context),  # the requester as Airflow recorded the run's trigger
         )
         # An error event makes ApprovalOperator raise the timeout error.
         return super().execute_complete(context, self._as_recorded(event, state.status))
@@ -132,9 +133,13 @@ class HITLApprovalOperator(ModelTask, ApprovalOperator):
 
 
 def _answer_of(event: dict[str, Any], approve: str, reject: str) -> dict[str, Any]:
-    """(answer, by, reason) of a HITL trigger event: approved, rejected or expired."""
-    user = event.get("responded_by_user") or {}
-    by = user.get("name") or user.get("id") if isinstance(user, dict) else None
+    """(answer, by, reason) of a HITL trigger event: approved, rejected or expired.
+
+    ``by`` is the event's ``responded_by_user``: the user Airflow's API authenticated when
+    they answered (None for a timeout default or a response written without a user).
+    """
+    user = event.get("responded_by_user")
+    by = (user.get("name") or user.get("id")) if isinstance(user, dict) else None
     if "error" in event or event.get("timedout"):
         return {
             "answer": "expired",

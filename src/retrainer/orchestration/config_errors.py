@@ -41,7 +41,8 @@ class ConfigErrorOperator(BaseOperator):
 
 def config_error_dag(dag_id: str, path: str, error: str) -> DAG:
     """The placeholder DAG of a broken model file (never scheduled)."""
-    first = error.splitlines()[0] if error else "broken"
+    # The file and its first offending field: what the DAG list shows.
+    first = " ".join(line.strip() for line in error.splitlines()[:2]) or "broken"
     with DAG(
         dag_id=dag_id,
         start_date=START,

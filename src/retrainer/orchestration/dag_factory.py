@@ -267,7 +267,7 @@ def _retrain(config: ModelConfig, config_dir: Path, default_approval: str = "aut
             model=config.name,
             train_task_id=train.task_id,
         )
-        approval = config.approval or ApprovalConfig(mode=default_approval)  # type: ignore[arg-type]
+        approval = config.approval_config(default_approval)
         gates = _approval_tasks(config, config_dir, approval, evaluate.task_id)
         last: BaseOperator
         if config.shadow is not None:

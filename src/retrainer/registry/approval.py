@@ -5,8 +5,13 @@ the MLflow UI) set to ``pending``; a person answers ``approved`` or ``rejected``
 add ``approved_by`` with their name. An Airflow HITL answer is recorded the same way, with
 the responding user Airflow knows. Unanswered requests expire.
 
-Four eyes: where both identities are known, the person who triggered the run cannot
-approve it; such an answer is recorded as a rejection.
+Every answer records who gave it and how that was established (:data:`AIRFLOW_LOGIN`:
+Airflow's logged-in user; :data:`MLFLOW_TAG`: a tag anyone with EDIT can write).
+
+Four eyes fails closed: an approval whose approver is unknown or anonymous, or is the
+person who triggered the run, is recorded as a rejection saying why. A rejection or an
+expiry, once recorded, stands; a recorded approval that the same answer would not give
+again (a tag edited by hand) is replaced by what the answer gives.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from retrainer.registry.tags import (
     APPROVAL_AT,
     APPROVAL_BY,
     APPROVAL_EXPIRES_AT,
+    APPROVAL_IDENTITY,
     APPROVAL_MODE,
     APPROVAL_REASON,
     APPROVAL_REQUESTED_AT,
@@ -37,6 +43,8 @@ if TYPE_CHECKING:
     from retrainer.storage import Storage
 
 __all__ = [
+    "AIRFLOW_LOGIN",
+    "MLFLOW_TAG",
     "ApprovalState",
     "approval_state",
     "check_approval",
@@ -46,7 +54,10 @@ __all__ = [
 
 ANSWERS = ("approved", "rejected")
 # Identities that say nothing about a person (Airflow's default for scheduled runs, etc.).
-_ANONYMOUS = {"", "airflow", "retrainer", "unknown", "none"}
+_ANONYMOUS = {"", "airflow", "retrainer", "unknown", "none", "null", "anonymous"}
+# How the approver's identity was established, recorded with every answer.
+AIRFLOW_LOGIN = "airflow-login"  # the user Airflow authenticated when they answered
+MLFLOW_TAG = "mlflow-tag (unverified)"  # the approved_by tag: anyone with EDIT can set it
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class ApprovalState:
     requested_by: str | None
     expires_at: str | None
     reason: str = ""
+    identity: str = ""  # how ``by`` was established: AIRFLOW_LOGIN, MLFLOW_TAG, or ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +141,20 @@ def approval_state(client: MlflowClient, model: str, version: str) -> ApprovalSt
         requested_by=tags.get(APPROVAL_REQUESTED_BY),
         expires_at=tags.get(APPROVAL_EXPIRES_AT),
         reason=tags.get(APPROVAL_REASON, ""),
+        identity=tags.get(APPROVAL_IDENTITY, ""),
     )
+
+
+def _four_eyes_refusal(by: str | None, requested_by: str | None, identity: str) -> str:
+    """Why four eyes refuses this approval, or "" when it holds."""
+    if by is None or not _known(by):
+        return (
+            f"no known approver ({identity or 'no identity'} gave {by or ''!r}): four eyes "
+            f"needs the approver's identity, so this approval counts as a rejection"
+        )
+    if _known(requested_by) and by.strip().lower() == str(requested_by).strip().lower():
+        return f"{by} triggered this run and cannot also approve it"
+    return ""
 
 
 def record_answer(
@@ -140,20 +165,28 @@ def record_answer(
     *,
     answer: str,
     by: str | None,
+    identity: str,
+    requested_by: str | None,
     four_eyes: bool = True,
     reason: str = "",
     context: dict[str, Any] | None = None,
 ) -> ApprovalState:
-    """Record an answer (approved / rejected / expired) with who and when.
+    """Record an answer (approved / rejected / expired) with who, how we know, and when.
 
-    An approval by the person who requested it becomes a rejection when ``four_eyes`` is on
-    and both identities are known. Recording the same answer twice changes nothing.
+    ``requested_by`` is who triggered the run as the caller knows it (Airflow's record,
+    not a tag); None or anonymous (a scheduled or asset-triggered run) excludes nobody.
+    With ``four_eyes`` an approval by an unknown or anonymous approver, or by the
+    requester, is recorded as a rejection. Recording the same answer twice changes nothing.
     """
     state = approval_state(client, model, version)
-    if state.status in (*ANSWERS, "expired") and state.at:
+    if state.status in ("rejected", "expired") and state.at:
+        return state  # a refusal stands (and a retried task changes nothing)
+    if answer == "approved" and four_eyes:
+        refusal = _four_eyes_refusal(by, requested_by, identity)
+        if refusal:
+            answer, reason = "rejected", refusal
+    if state.status == answer == "approved" and state.at and state.by == by:
         return state  # already recorded (a retried task)
-    if answer == "approved" and four_eyes and _known(by) and by == state.requested_by:
-        answer, reason = "rejected", f"{by} triggered this run and cannot also approve it"
     at = _now().isoformat(timespec="seconds")
     set_tags(
         client,
@@ -161,6 +194,7 @@ def record_answer(
         version,
         {
             APPROVAL_BY: by or "unknown",
+            APPROVAL_IDENTITY: identity,
             APPROVAL_AT: at,
             APPROVAL_REASON: reason,
         },
@@ -174,6 +208,8 @@ def record_answer(
             "version": version,
             "reason": reason or f"{answer} by {by or 'unknown'}",
             "actor": by or "unknown",
+            "identity": identity,
+            "requested_by": requested_by,
             **(context or {}),
         },
     )
@@ -186,13 +222,16 @@ def check_approval(
     model: str,
     version: str,
     *,
+    requested_by: str | None,
     four_eyes: bool = True,
     now: datetime | None = None,
     context: dict[str, Any] | None = None,
 ) -> ApprovalState | None:
     """One poke of the MLflow-tag approval: the answer, or None while still pending.
 
-    A pending request past its expiry is marked ``expired`` (tag and ledger).
+    The approver is whatever the tags say (:data:`MLFLOW_TAG`): with ``four_eyes`` a
+    missing ``approved_by`` makes the approval a rejection. A pending request past its
+    expiry is marked ``expired`` (tag and ledger).
 
     Raises:
         ApprovalError: the version has no approval request, or an unknown tag value.
@@ -207,6 +246,8 @@ def check_approval(
             version,
             answer=status,
             by=state.by,
+            identity=MLFLOW_TAG,
+            requested_by=requested_by,
             four_eyes=four_eyes,
             context=context,
         )
@@ -226,6 +267,8 @@ def check_approval(
             version,
             answer="expired",
             by=None,
+            identity="",
+            requested_by=requested_by,
             reason=f"nobody answered before {state.expires_at}",
             context=context,
         )

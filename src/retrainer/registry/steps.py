@@ -109,7 +109,11 @@ def promote_challenger(
             raise RegistryError(
                 f"v{version} is not approved (approval={state.status}): not promoted"
             )
-        approval = {"approved_by": state.by, "approved_at": state.at}
+        approval = {
+            "approved_by": state.by,
+            "approved_at": state.at,
+            "approved_identity": state.identity,
+        }
     change = promote(
         client,
         storage,
@@ -240,7 +244,7 @@ def ask_for_approval(
         alert(
             f"{model}: v{version} waits for your approval",
             f"In the MLflow UI set the version tag `approval` of {model} v{version} to "
-            f"`approved` or `rejected` (and `approved_by` to your name) before "
+            f"`approved` or `rejected` and `approved_by` to your name before "
             f"{state.expires_at} UTC; unanswered, the request expires.",
             {"version": version, **state.to_dict()},
             event="approval_request",
@@ -255,9 +259,12 @@ def poll_approval(
     evaluation: Evaluation,
     *,
     four_eyes: bool,
+    actor: str,
     context: dict[str, Any],
 ) -> bool:
     """One look at the MLflow-tag approval: True once approved, False while pending.
+
+    ``actor`` is who triggered the run (Airflow's record), the requester four eyes excludes.
 
     Raises:
         NothingToDo: the gate rejected the challenger, or a person rejected it (alerted),
@@ -267,7 +274,15 @@ def poll_approval(
     from retrainer.registry.approval import check_approval
 
     model, version = evaluation.model, evaluation.gated_version()
-    state = check_approval(client, storage, model, version, four_eyes=four_eyes, context=context)
+    state = check_approval(
+        client,
+        storage,
+        model,
+        version,
+        requested_by=actor,
+        four_eyes=four_eyes,
+        context=context,
+    )
     if state is None:
         log.info("v%s of %s: approval still pending", version, model)
         return False
@@ -291,10 +306,15 @@ def answer_approval(
     by: str | None,
     reason: str,
     four_eyes: bool,
+    actor: str,
     context: dict[str, Any],
 ) -> ApprovalState:
-    """Record an answer given outside MLflow (Airflow HITL) on the gated challenger."""
-    from retrainer.registry.approval import record_answer
+    """Record an answer given in Airflow (HITL) on the gated challenger.
+
+    ``by`` is the user Airflow authenticated when they answered, ``actor`` the user who
+    triggered the run: both from Airflow's records, never from a tag or a typed value.
+    """
+    from retrainer.registry.approval import AIRFLOW_LOGIN, record_answer
 
     model, version = evaluation.model, evaluation.gated_version()
     state = record_answer(
@@ -304,6 +324,8 @@ def answer_approval(
         version,
         answer=answer,
         by=by,
+        identity=AIRFLOW_LOGIN,
+        requested_by=actor,
         four_eyes=four_eyes,
         reason=reason,
         context=context,

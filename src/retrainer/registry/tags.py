@@ -70,6 +70,7 @@ APPROVAL_REQUESTED_AT = "retrainer.approval.requested_at"  # when the request wa
 APPROVAL_EXPIRES_AT = "retrainer.approval.expires_at"  # when an unanswered request expires
 APPROVAL_REQUESTED_BY = "retrainer.approval.requested_by"  # who triggered the run (four eyes)
 APPROVAL_BY = "retrainer.approval.by"  # who answered, as recorded by retrainer
+APPROVAL_IDENTITY = "retrainer.approval.identity"  # how: airflow-login | mlflow-tag (unverified)
 APPROVAL_AT = "retrainer.approval.at"  # when the answer was recorded
 APPROVAL_REASON = "retrainer.approval.reason"  # why (e.g. a four-eyes refusal, an expiry)
 
