@@ -85,7 +85,26 @@ def load_model_config(path: str | Path) -> ModelConfig:
         raise ConfigError(f"{path}: invalid model config\n{_format_errors(exc)}") from exc
     if config.name != path.stem:
         raise ConfigError(f"{path}: name {config.name!r} must match the file name {path.stem!r}")
+    config = _with_code_path(config, path)
+    config._source = str(path)
     return config
+
+
+def _with_code_path(config: ModelConfig, path: Path) -> ModelConfig:
+    """Resolve ``model.code_path`` against the YAML's folder (the team keeps both together).
+
+    Only the folder is checked here: the team's code is imported when training, never
+    while a DAG file is parsed.
+    """
+    code_path = config.model.code_path
+    if code_path is None:
+        return config
+    folder = (path.parent / code_path).resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"{path}: model.code_path {code_path!r} is not a folder ({folder})")
+    return config.model_copy(
+        update={"model": config.model.model_copy(update={"code_path": str(folder)})}
+    )
 
 
 def load_model_configs(models_dir: str | Path) -> list[ModelConfig]:
