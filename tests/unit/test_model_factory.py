@@ -22,7 +22,7 @@ _names = itertools.count()
 
 
 def _team(tmp_path: Path, repo_root: Path, body: str, attr: str = "make") -> ModelConfig:
-    """A team package ``team_factory_N`` with ``model.py`` = body, and a model YAML pointing at it."""
+    """A package ``team_factory_N`` whose ``model.py`` is body, and a YAML pointing at it."""
     package = f"team_factory_{next(_names)}"
     (tmp_path / "src" / package).mkdir(parents=True)
     (tmp_path / "src" / package / "__init__.py").write_text("")
