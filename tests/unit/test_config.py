@@ -266,3 +266,15 @@ def test_no_estimator_and_no_factory_means_the_default_estimator(
     assert load_model_config(_write(tmp_path, "rainfall", data)).model.estimator == (
         "hist_gradient_boosting"
     )
+
+
+def test_a_copied_yaml_keeps_its_code_path_once_anchored(tmp_path: Path, repo_root: Path) -> None:
+    from retrainer.config import anchor_code_path
+
+    (tmp_path / "team" / "src").mkdir(parents=True)
+    data = _rainfall(repo_root)
+    data["model"] = {"factory": "team.model:make_model", "code_path": "src"}
+    original = tmp_path / "team" / "rainfall.yaml"
+    (tmp_path / "scratch").mkdir()
+    copy = _write(tmp_path / "scratch", "rainfall", anchor_code_path(data, original))
+    assert load_model_config(copy).model.code_path == str((tmp_path / "team" / "src").resolve())

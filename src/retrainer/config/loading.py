@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from retrainer.errors import ConfigError
 __all__ = [
     "BrokenModelFile",
     "ModelFiles",
+    "anchor_code_path",
     "load_model_config",
     "load_model_configs",
     "model_file",
@@ -88,6 +90,18 @@ def load_model_config(path: str | Path) -> ModelConfig:
     config = _with_code_path(config, path)
     config._source = str(path)
     return config
+
+
+def anchor_code_path(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``raw`` with a relative ``model.code_path`` made absolute against ``path``'s folder.
+
+    For a model YAML that is copied elsewhere before it loads (``retrainer replay``).
+    """
+    model = raw.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("code_path"), str):
+        return raw
+    folder = (path.parent / model["code_path"]).resolve()
+    return {**raw, "model": {**model, "code_path": str(folder)}}
 
 
 def _with_code_path(config: ModelConfig, path: Path) -> ModelConfig:
