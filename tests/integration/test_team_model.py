@@ -98,11 +98,8 @@ def test_the_team_factory_trains_and_becomes_champion_through_the_dag(world) -> 
     assert params["estimator"] == "factory"
 
 
-def test_the_champion_loads_and_predicts_where_the_team_package_is_not_installed(
-    world, rainfall_periods: Any
-) -> None:  # type: ignore[no-untyped-def]
-    batch = world["project"].parent / "p1.parquet"
-    rainfall_periods[1].to_parquet(batch, index=False)
+def _load_in_a_fresh_process(world, version: str, batch: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Load ``version`` of the team model with safe_load in a new interpreter; predict."""
     script = f"""
 import importlib.util, json, sys
 import pandas as pd
@@ -113,12 +110,15 @@ from retrainer.registry.safe_load import load_model_version
 from retrainer.settings import load_settings
 settings = load_settings({str(world["config_dir"])!r})
 config = load_model_config(settings.models_dir / "{TEAM}.yaml")
-model = load_model_version(connect(settings), config, "1")
+model = load_model_version(connect(settings), config, "{version}")
 frame = pd.read_parquet({str(batch)!r})
 proba = model.predict_proba(frame[config.features])
+import sklearn
 print(json.dumps({{"rows": len(proba), "cols": proba.shape[1],
                    "module": sys.modules["rain_model"].__file__,
-                   "step": type(model.steps[0][1]).__module__}}))
+                   "step": type(model.steps[0][1]).__module__,
+                   "sklearn": sklearn.__file__,
+                   "evil_pkg": importlib.util.find_spec("evil_pkg") is not None}}))
 """
     # A fresh interpreter, away from the project: only retrainer is importable.
     result = subprocess.run(
@@ -129,7 +129,16 @@ print(json.dumps({{"rows": len(proba), "cols": proba.shape[1],
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_the_champion_loads_and_predicts_where_the_team_package_is_not_installed(
+    world, rainfall_periods: Any
+) -> None:  # type: ignore[no-untyped-def]
+    batch = world["project"].parent / "p1.parquet"
+    rainfall_periods[1].to_parquet(batch, index=False)
+    out = _load_in_a_fresh_process(world, "1", batch)
     assert (out["rows"], out["cols"]) == (len(rainfall_periods[1]), 2)
     assert out["step"] == "rain_model.features"
     # The package came from the model's own code, not from the team's folder.
@@ -160,3 +169,58 @@ def test_a_team_type_nobody_trusted_is_logged_but_the_gate_refuses_to_load_it(wo
         load_model_version(world["client"], config, "1")
     assert info.value.found == TEAM_TYPE
     assert f"model.trusted_types in {path}" in str(info.value)
+
+
+def test_shipped_code_makes_only_the_trusted_package_importable(
+    world, tmp_path: Path, rainfall_periods: Any
+) -> None:  # type: ignore[no-untyped-def]
+    """A version whose code folder also carries other packages (one named like an installed
+    one): only the team's trusted package is taken from it, nothing else runs."""
+    import mlflow
+    import mlflow.sklearn
+    import skops.io
+
+    from retrainer.config import load_model_config
+
+    config = load_model_config(world["config_dir"] / "models" / f"{TEAM}.yaml")
+    from rain_model.model import make_model  # importable here: training added code_path
+
+    frame = rainfall_periods[0]
+    model = make_model(config).fit(frame[config.features], frame[config.target.column])
+    marker = tmp_path / "ran"
+    extra = tmp_path / "extra"
+    for name in ("evil_pkg", "sklearn"):
+        (extra / name).mkdir(parents=True)
+        (extra / name / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write({name!r})\n")
+    champion = world["client"].get_model_version(TEAM, "1")
+    mlflow.set_tracking_uri(world["client"].tracking_uri)
+    experiment = world["client"].get_run(champion.run_id).info.experiment_id
+    with mlflow.start_run(experiment_id=experiment) as run:
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=list(skops.io.get_untrusted_types(data=skops.io.dumps(model))),
+            code_paths=[
+                str(world["project"] / "src" / "rain_model"),
+                str(extra / "evil_pkg"),
+                str(extra / "sklearn"),
+            ],
+            pip_requirements=["scikit-learn", "skops"],
+        )
+    version = (
+        world["client"]
+        .create_model_version(
+            TEAM, source=info.model_uri, run_id=run.info.run_id, model_id=info.model_id
+        )
+        .version
+    )
+    batch = tmp_path / "p1.parquet"
+    rainfall_periods[1].to_parquet(batch, index=False)
+
+    out = _load_in_a_fresh_process(world, str(version), batch)
+    assert out["rows"] == len(rainfall_periods[1])
+    assert f"retrainer-code-rain_team-{version}-" in out["module"]
+    assert out["evil_pkg"] is False
+    assert "site-packages" in out["sklearn"]
+    assert not marker.exists()
