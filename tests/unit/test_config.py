@@ -244,3 +244,70 @@ def test_a_broken_model_file_is_reported_and_the_others_still_load(
     assert broken.name == "broken" and "broken.yaml" in broken.error and "gate" in broken.error
     with pytest.raises(ConfigError, match=r"broken\.yaml"):  # the strict loader still refuses
         load_model_configs(tmp_path)
+
+
+def test_factory_and_estimator_together_is_a_clear_error(tmp_path: Path, repo_root: Path) -> None:
+    data = _rainfall(repo_root)
+    data["model"]["factory"] = "team.model:make_model"
+    path = _write(tmp_path, "rainfall", data)
+    with pytest.raises(ConfigError) as err:
+        load_model_config(path)
+    assert str(path) in str(err.value)
+    assert "model.estimator (a built-in) or model.factory (your own), not both" in str(err.value)
+
+
+@pytest.mark.parametrize("bad", ["team.model.make_model", "team:", ":make", "team/model:make"])
+def test_factory_that_is_not_module_colon_attr_is_a_clear_error(
+    tmp_path: Path, repo_root: Path, bad: str
+) -> None:
+    data = _rainfall(repo_root)
+    data["model"] = {"factory": bad}
+    path = _write(tmp_path, "rainfall", data)
+    with pytest.raises(ConfigError) as err:
+        load_model_config(path)
+    assert "model.factory" in str(err.value) and "'package.module:callable'" in str(err.value)
+
+
+def test_factory_code_path_resolves_against_the_yaml_folder(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "models").mkdir()
+    data = _rainfall(repo_root)
+    data["model"] = {"factory": "team.model:make_model", "code_path": "../src"}
+    config = load_model_config(_write(tmp_path / "models", "rainfall", data))
+    assert config.model.estimator is None
+    assert config.model.code_path == str((tmp_path / "src").resolve())
+    assert config.source == str(tmp_path / "models" / "rainfall.yaml")
+
+
+def test_factory_code_path_that_is_missing_names_the_folder(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    data = _rainfall(repo_root)
+    data["model"] = {"factory": "team.model:make_model", "code_path": "nowhere"}
+    path = _write(tmp_path, "rainfall", data)
+    with pytest.raises(ConfigError, match=r"model\.code_path 'nowhere' is not a folder"):
+        load_model_config(path)
+
+
+def test_no_estimator_and_no_factory_means_the_default_estimator(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    data = _rainfall(repo_root)
+    data["model"] = {}
+    assert load_model_config(_write(tmp_path, "rainfall", data)).model.estimator == (
+        "hist_gradient_boosting"
+    )
+
+
+def test_a_copied_yaml_keeps_its_code_path_once_anchored(tmp_path: Path, repo_root: Path) -> None:
+    from retrainer.config import anchor_code_path
+
+    (tmp_path / "team" / "src").mkdir(parents=True)
+    data = _rainfall(repo_root)
+    data["model"] = {"factory": "team.model:make_model", "code_path": "src"}
+    original = tmp_path / "team" / "rainfall.yaml"
+    (tmp_path / "scratch").mkdir()
+    copy = _write(tmp_path / "scratch", "rainfall", anchor_code_path(data, original))
+    assert load_model_config(copy).model.code_path == str((tmp_path / "team" / "src").resolve())

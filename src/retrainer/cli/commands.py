@@ -562,7 +562,7 @@ def replay(
     """
     import yaml
 
-    from retrainer.config import ModelConfig, model_file
+    from retrainer.config import ModelConfig, anchor_code_path, model_file
     from retrainer.replay import apply_overrides, batch_files
     from retrainer.replay import replay as run_replay
 
@@ -570,6 +570,8 @@ def replay(
         settings = _settings(config_dir)
         path = model_file(settings.models_dir, model)
         data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides or [])
+        # The replay copies the YAML to a scratch folder: its code_path must not move with it.
+        data = anchor_code_path(data, path) if isinstance(data, dict) else data
         try:
             ModelConfig.model_validate(data)
         except ValueError as exc:

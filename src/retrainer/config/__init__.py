@@ -36,6 +36,7 @@ from retrainer.config.evaluation import (
 from retrainer.config.loading import (
     BrokenModelFile,
     ModelFiles,
+    anchor_code_path,
     load_model_config,
     load_model_configs,
     model_file,
@@ -70,6 +71,7 @@ __all__ = [
     "TriggerConfig",
     "ValidationConfig",
     "WindowConfig",
+    "anchor_code_path",
     "load_model_config",
     "load_model_configs",
     "model_file",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from retrainer.errors import ConfigError
 __all__ = [
     "BrokenModelFile",
     "ModelFiles",
+    "anchor_code_path",
     "load_model_config",
     "load_model_configs",
     "model_file",
@@ -85,7 +87,38 @@ def load_model_config(path: str | Path) -> ModelConfig:
         raise ConfigError(f"{path}: invalid model config\n{_format_errors(exc)}") from exc
     if config.name != path.stem:
         raise ConfigError(f"{path}: name {config.name!r} must match the file name {path.stem!r}")
+    config = _with_code_path(config, path)
+    config._source = str(path)
     return config
+
+
+def anchor_code_path(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``raw`` with a relative ``model.code_path`` made absolute against ``path``'s folder.
+
+    For a model YAML that is copied elsewhere before it loads (``retrainer replay``).
+    """
+    model = raw.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("code_path"), str):
+        return raw
+    folder = (path.parent / model["code_path"]).resolve()
+    return {**raw, "model": {**model, "code_path": str(folder)}}
+
+
+def _with_code_path(config: ModelConfig, path: Path) -> ModelConfig:
+    """Resolve ``model.code_path`` against the YAML's folder (the team keeps both together).
+
+    Only the folder is checked here: the team's code is imported when training, never
+    while a DAG file is parsed.
+    """
+    code_path = config.model.code_path
+    if code_path is None:
+        return config
+    folder = (path.parent / code_path).resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"{path}: model.code_path {code_path!r} is not a folder ({folder})")
+    return config.model_copy(
+        update={"model": config.model.model_copy(update={"code_path": str(folder)})}
+    )
 
 
 def load_model_configs(models_dir: str | Path) -> list[ModelConfig]:

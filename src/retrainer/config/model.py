@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from retrainer.config.base import Frozen
 from retrainer.config.data import DataConfig, TargetConfig, ValidationConfig
@@ -54,6 +54,13 @@ class ModelConfig(Frozen):
     )
     owner: str = "retrainer"
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    # The YAML file it was read from (set by load_model_config), for error messages.
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """The YAML file this config came from, or a stand-in naming the model."""
+        return self._source or f"the YAML of model {self.name!r}"
 
     @model_validator(mode="before")
     @classmethod

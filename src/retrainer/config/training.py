@@ -2,29 +2,83 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
 
-__all__ = ["HoldoutConfig", "ModelSpec", "TrainingConfig", "WindowConfig"]
+__all__ = [
+    "DEFAULT_ESTIMATOR",
+    "FACTORY_PATH",
+    "HoldoutConfig",
+    "ModelSpec",
+    "TrainingConfig",
+    "WindowConfig",
+]
 
 # A fully qualified type name as skops reports it: dotted identifiers, nothing else.
 _TYPE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+# "package.module:callable", as in entry points: a dotted module, a colon, a dotted attribute.
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+FACTORY_PATH = re.compile(rf"{_DOTTED}:{_DOTTED}")
+
+BuiltIn = Literal[
+    "hist_gradient_boosting", "random_forest", "logistic_regression", "gradient_boosting"
+]
+DEFAULT_ESTIMATOR = "hist_gradient_boosting"
 
 
 class ModelSpec(Frozen):
-    """The estimator; preprocessing follows from the feature kinds."""
+    """The estimator: a built-in one (preprocessing follows from the feature kinds), or
+    the team's own from ``factory`` (which then owns its preprocessing)."""
 
-    estimator: Literal[
-        "hist_gradient_boosting", "random_forest", "logistic_regression", "gradient_boosting"
-    ] = "hist_gradient_boosting"
+    estimator: BuiltIn | None = Field(
+        default=None, description="A built-in estimator; hist_gradient_boosting if unset."
+    )
+    factory: str | None = Field(
+        default=None,
+        description="'package.module:callable' returning an unfitted estimator or Pipeline.",
+    )
+    code_path: str | None = Field(
+        default=None,
+        description="Folder holding the factory's package; relative to the model's YAML file.",
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     trusted_types: list[Annotated[str, Field(pattern=_TYPE_NAME)]] = Field(
         default_factory=list,
         description="Extra types (module.Class) the team vouches for when a version is loaded.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_estimator(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("factory") is not None and data.get("estimator") is not None:
+            raise ValueError(
+                "give model.estimator (a built-in) or model.factory (your own), not both"
+            )
+        if data.get("factory") is None and data.get("estimator") is None:
+            data = {**data, "estimator": DEFAULT_ESTIMATOR}
+        return data
+
+    @field_validator("factory")
+    @classmethod
+    def _factory_path(cls, value: str | None) -> str | None:
+        if value is not None and not FACTORY_PATH.fullmatch(value):
+            raise ValueError(
+                f"model.factory {value!r} must be 'package.module:callable' "
+                "(e.g. 'churn_model.model:make_model')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _code_path_needs_factory(self) -> ModelSpec:
+        if self.code_path is not None and self.factory is None:
+            raise ValueError("model.code_path only applies to model.factory")
+        return self
 
 
 class WindowConfig(Frozen):

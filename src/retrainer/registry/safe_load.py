@@ -18,13 +18,22 @@ The rule, checked before a single model byte is deserialised:
 A refusal is :class:`~retrainer.errors.UnsafeModelError`; the version is never loaded. An
 artifact store that does not answer is :class:`~retrainer.errors.RegistryUnavailable`
 (retried): it says nothing about the version.
-Code shipped with a version (the flavor's ``code`` paths) is never put on ``sys.path``:
-the types a model needs come from packages installed on the worker.
+
+Code shipped with a version (the flavor's ``code`` folder, a team's ``model.factory``
+package) is used only for what rule 2 already trusts: for each trusted type the model
+needs whose top-level package is not importable here, that one package is copied out of
+the code folder and *appended* to ``sys.path``. Nothing else in the folder becomes
+importable, and an installed package of the same name always wins. (A package is imported
+once per process: a later version shipping other code of the same package gets the first.)
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import posixpath
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,6 +85,7 @@ class ModelFile:
     root: str
     path: str
     recorded_types: frozenset[str]
+    code: str | None = None
 
 
 def trusted_types(config: ModelConfig) -> frozenset[str]:
@@ -147,11 +157,49 @@ def inspect_version(client: MlflowClient, model: str, version: str) -> ModelFile
             f"it is serialised with {fmt}, which runs code while loading; {_FIX}",
         )
     path = str(sklearn.get("pickled_model") or "")
+    normal = _inside(model, version, path, "model file")
+    code = str(sklearn.get("code") or "")
+    recorded = sklearn.get("skops_trusted_types") or []
+    return ModelFile(
+        model,
+        version,
+        root,
+        normal,
+        frozenset(map(str, recorded)),
+        _inside(model, version, code, "code folder") if code else None,
+    )
+
+
+def _inside(model: str, version: str, path: str, what: str) -> str:
     normal = posixpath.normpath(path)
     if not path or normal.startswith(("/", "..")) or "\\" in path:
-        raise _refuse(model, version, f"model path {path!r}", "its model file lies outside it")
-    recorded = sklearn.get("skops_trusted_types") or []
-    return ModelFile(model, version, root, normal, frozenset(map(str, recorded)))
+        raise _refuse(model, version, f"{what} path {path!r}", f"its {what} lies outside it")
+    return normal
+
+
+def _shipped_code(client: MlflowClient, spec: ModelFile, needed: Iterable[str]) -> None:
+    """Make the packages of trusted, needed types importable from the version's code.
+
+    Only packages that are not importable here are taken, one by one, from the code
+    folder into a folder of their own that is appended to ``sys.path``. That folder
+    outlives the load: a module may import its siblings lazily, after loading.
+    """
+    roots = sorted({name.split(".")[0] for name in needed})
+    missing = [r for r in roots if importlib.util.find_spec(r) is None]
+    if not missing or spec.code is None:
+        return
+    home = Path(tempfile.mkdtemp(prefix=f"retrainer-code-{spec.model}-{spec.version}-"))
+    code = _download(client, f"{spec.root}/{spec.code}", str(home / "download"))
+    packages = home / "path"
+    packages.mkdir()
+    for root in missing:
+        if (code / root).is_dir():
+            shutil.copytree(code / root, packages / root)
+        elif (code / f"{root}.py").is_file():
+            shutil.copy2(code / f"{root}.py", packages / f"{root}.py")
+    shutil.rmtree(home / "download")
+    sys.path.append(str(packages))
+    importlib.invalidate_caches()
 
 
 def load_version(
@@ -160,6 +208,7 @@ def load_version(
     version: str,
     *,
     allowed: Iterable[str] = DEFAULT_TRUSTED_TYPES,
+    source: str = "the model's YAML",
 ) -> Any:
     """Load ``version`` of ``model`` as its scikit-learn object, or refuse it.
 
@@ -168,6 +217,7 @@ def load_version(
         model: the registered model.
         version: the version to load.
         allowed: the types this deployment vouches for (see :func:`trusted_types`).
+        source: where ``model.trusted_types`` is set (named in a refusal).
 
     Raises:
         UnsafeModelError: the version needs pickle, or a type that is not trusted.
@@ -203,12 +253,15 @@ def load_version(
                 model,
                 version,
                 ", ".join(untrusted),
-                f"{why}; add a type to model.trusted_types in the model's YAML only if "
+                f"{why}; add a type to model.trusted_types in {source} only if "
                 "your team vouches for it",
             )
+        _shipped_code(client, spec, needed)
         return skops.io.load(local, trusted=sorted(trusted))
 
 
 def load_model_version(client: MlflowClient, config: ModelConfig, version: str) -> Any:
     """:func:`load_version` of one of ``config``'s versions, trusting what its YAML allows."""
-    return load_version(client, config.name, str(version), allowed=trusted_types(config))
+    return load_version(
+        client, config.name, str(version), allowed=trusted_types(config), source=config.source
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from retrainer.config.training import DEFAULT_ESTIMATOR
 from retrainer.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def _estimator(config: ModelConfig) -> Any:
         else GradientBoostingClassifier,
         "logistic_regression": Ridge if regression else LogisticRegression,
     }
-    cls = choices[config.model.estimator]
+    cls = choices[config.model.estimator or DEFAULT_ESTIMATOR]
     params = dict(config.model.params)
     if "random_state" in cls().get_params():
         params.setdefault("random_state", config.training.random_state)

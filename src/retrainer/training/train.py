@@ -42,6 +42,7 @@ from retrainer.registry.tags import (
     holdout_metric,
 )
 from retrainer.registry.versions import set_tags, tag_values
+from retrainer.training.factory import TeamModel, build_team_model
 from retrainer.training.pipeline import build_pipeline
 from retrainer.training.window import TrainingWindow, assemble_window
 
@@ -167,6 +168,13 @@ def _trusted_types(model: Any) -> list[str]:
     import skops.io
 
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+
+
+def _build(config: ModelConfig) -> TeamModel:
+    """The unfitted model: the team's factory (raw features in), or the built-in pipeline."""
+    if config.model.factory:
+        return build_team_model(config)
+    return TeamModel(build_pipeline(config), None)
 
 
 def _pip_requirements() -> list[str]:
@@ -307,7 +315,10 @@ def train_challenger(
         chosen.holdout_reason,
     )
     target = config.target.column
-    pipeline = build_pipeline(config).fit(model_inputs(chosen.train, config), chosen.train[target])
+    built = _build(config)
+    pipeline = built.estimator
+    # fit's return value is not used: an estimator of a team's need not return self.
+    pipeline.fit(model_inputs(chosen.train, config), chosen.train[target])
     metrics = compute_metrics(pipeline, chosen.holdout, config)
     # Chance on the same rows travels with the baseline: the default decay rule measures
     # the champion's loss of skill over chance, whatever its level.
@@ -347,7 +358,8 @@ def train_challenger(
             client,
             run_id,
             {
-                "estimator": config.model.estimator,
+                "estimator": config.model.estimator or "factory",
+                **({"factory": config.model.factory} if config.model.factory else {}),
                 **{f"model.{k}": v for k, v in config.model.params.items()},
                 "window.batches": ",".join(chosen.batch_ids),
                 "window.policy": chosen.policy,
@@ -393,6 +405,9 @@ def train_challenger(
             # Explicit: MLflow's default is cloudpickle on Databricks, which retrainer refuses.
             serialization_format="skops",
             skops_trusted_types=_trusted_types(pipeline),
+            # The team's package travels with the model: a worker without it can load it
+            # (safe_load puts it on sys.path only for the types the YAML trusts).
+            code_paths=[built.package_dir] if built.package_dir else None,
         )
         registration = {
             "run_id": run_id,
