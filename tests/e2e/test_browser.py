@@ -234,6 +234,43 @@ def test_models_page_lists_each_model(page, stack) -> None:  # type: ignore[no-u
     _shot(page, "airflow-models-page")
 
 
+def test_a_models_decision_timeline_is_one_click_from_the_models_page(
+    page, stack, rainfall_periods
+) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.config import load_model_config
+    from retrainer.monitoring import check_batch
+    from retrainer.monitoring.performance import assess_batch
+    from retrainer.monitoring.signals import decide_batch
+    from retrainer.settings import load_settings
+
+    # Two monitored batches of the HITL model's champion (v1, approved above), checked in
+    # the test process as the monitor's tasks would: the period before the break and after.
+    settings = load_settings(stack.config_dir)
+    config = load_model_config(stack.config_dir / "models" / f"{HITL}.yaml")
+    for index in (1, 7):
+        path = stack.root / f"p{index}.parquet"
+        rainfall_periods[index].to_parquet(path, index=False)
+        _accept(stack, HITL, path, f"p{index}")
+        check_batch(stack.client, stack.storage, settings, config, f"p{index}")
+        assess_batch(stack.client, stack.storage, settings, config, f"p{index}")
+        decide_batch(stack.client, stack.storage, config, f"p{index}")
+    page.goto(f"{stack.airflow_url}/")
+    page.get_by_role("link", name="Models").click()
+    frame = page.frame_locator("iframe")
+    row = frame.locator(f"tr[data-model={HITL}]")
+    row.wait_for(timeout=120_000)
+    row.locator("a.timeline").click()
+    picture = frame.locator("#timeline svg")
+    picture.wait_for(timeout=60_000)
+    box = picture.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 200
+    assert HITL in frame.locator("h2").inner_text()
+    # Batch ids are drawn as glyphs; matplotlib names each text in an SVG comment.
+    svg = frame.locator("#timeline").inner_html()
+    assert "p1" in svg and "p7" in svg and "drift score" in svg
+    _shot(page, "airflow-model-timeline")
+
+
 # A script that, run with the viewer's Airflow session, would create a variable and set a
 # flag: the stored-XSS attack on a report page served from the Airflow origin.
 _XSS_PROBE = "xss_probe"

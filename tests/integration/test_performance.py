@@ -208,6 +208,10 @@ def test_late_labels_show_the_fall_and_break_the_estimate(world, caplog) -> None
     by_step = {m.step: m.value for m in history}
     assert by_step[1] == pytest.approx(r13["realized"]["accuracy"])
     assert by_step[2] == pytest.approx(r14["realized"]["accuracy"])
+    # ... and carries the decision timeline the run drew, with the labelled batches on it.
+    svg = client.download_artifacts(runs[0].info.run_id, "timeline/timeline.svg")
+    text = Path(svg).read_text()
+    assert "<svg" in text and "2013" in text and "2014" in text
 
 
 def test_unchanged_labels_are_not_recomputed(world) -> None:  # type: ignore[no-untyped-def]

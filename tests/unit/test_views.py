@@ -93,3 +93,20 @@ def test_a_broken_model_file_is_shown_and_the_other_models_still_work(lake, monk
     payload = http.get("/models.json").json()
     assert [m["model"] for m in payload["models"]] == ["rainfall"]
     assert any(e.startswith("broken: ") and "gate" in e for e in payload["errors"])
+
+
+def test_each_model_links_to_its_decision_timeline(lake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config_dir, _ = lake
+    http = _client(config_dir, monkeypatch)
+    assert 'href="models/rainfall/timeline"' in http.get("/models").text
+
+    page = http.get("/models/rainfall/timeline")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+    text = page.text
+    assert "<svg" in text and "<script" not in text
+    # Every batch is on the x axis; the metric and the drift score are drawn.
+    for batch in ("b1", "b2", "b3"):
+        assert f">{batch}<" in text or f"<!-- {batch} -->" in text
+    assert "drift score" in text and "roc_auc" in text
+    assert http.get("/models/nosuch/timeline").status_code == 404

@@ -17,11 +17,14 @@ from retrainer.registry import tags
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from retrainer.config import ModelConfig
     from retrainer.lake import PerformanceRecord
     from retrainer.settings import Settings
     from retrainer.storage import Storage
 
-__all__ = ["batch_ordinal", "log_performance_step", "performance_run"]
+__all__ = ["batch_ordinal", "log_performance_step", "log_timeline", "performance_run"]
+
+TIMELINE_ARTIFACT = "timeline/timeline.svg"
 
 
 def batch_ordinal(storage: Storage, model: str, batch_id: str) -> int:
@@ -71,3 +74,14 @@ def log_performance_step(
     run_id = performance_run(client, settings, record.model)
     client.log_batch(run_id, metrics=[Metric(k, v, now, step) for k, v in values.items()])
     client.set_tag(run_id, tags.batch_step(step), record.batch_id)
+
+
+def log_timeline(
+    client: MlflowClient, settings: Settings, storage: Storage, config: ModelConfig
+) -> str:
+    """Draw the model's decision timeline and log it to its chart run (replacing the last)."""
+    from retrainer.timeline import model_timeline
+
+    run_id = performance_run(client, settings, config.name)
+    client.log_text(run_id, model_timeline(client, storage, config), TIMELINE_ARTIFACT)
+    return run_id

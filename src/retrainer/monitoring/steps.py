@@ -72,6 +72,10 @@ def assess_batches(
     records += refresh_labelled(
         client, storage, settings, config, skip=tuple(batch_ids), context=context
     )
+    if records:
+        from retrainer.monitoring.chart import log_timeline
+
+        log_timeline(client, settings, storage, config)
     for record in records:
         log.info("%s", record.explain())
         if record.estimate_broken:

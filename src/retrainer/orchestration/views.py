@@ -166,13 +166,23 @@ def _row(status: ModelStatus, mlflow_ui: str) -> str:
         for kind in ("monitor", "retrain", "rollback")
     )
     return (
-        f'<tr data-model="{e(m)}"><td><b>{e(m)}</b><div class="muted">{dags}</div></td>'
+        f'<tr data-model="{e(m)}"><td><b>{e(m)}</b><div class="muted">{dags} · '
+        f'<a class="timeline" href="models/{q}/timeline">timeline</a></div></td>'
         f"<td>{champ}</td><td>{drift_cell}</td>"
         f'<td class="num">{e(realized)}</td>'
         f'<td class="num">{e(estimated)}{" ⚠ estimate broken" if broken else ""}</td>'
         f"<td>{decision_cell}</td></tr>"
     )
 
+
+TIMELINE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>retrainer: {model} timeline</title>
+<style>body {{ font-family: system-ui, sans-serif; margin: 1.5rem; }}</style></head><body>
+<h2>{model}: decisions over time</h2>
+<p>Realized and estimated metric per batch, the drift score (red: drift), retrains the
+trigger asked for, and where <code>champion</code> moved (green: promotion, red: rollback).</p>
+<div id="timeline">{svg}</div>
+</body></html>"""
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>retrainer: models</title>
@@ -229,6 +239,25 @@ def create_app(default_config_dir: str | Path) -> FastAPI:
             metric_note=html.escape(", ".join(metrics) or "the gate metric"),
             errors="".join(f'<p class="error">{html.escape(p)}</p>' for p in problems),
         )
+
+    @app.get("/models/{model}/timeline", response_class=HTMLResponse)
+    def timeline_page(model: str) -> Response:
+        from retrainer.config import load_model_config, model_file
+        from retrainer.errors import ConfigError
+        from retrainer.registry import connect
+        from retrainer.timeline import model_timeline
+
+        settings = load_settings(config_dir)
+        try:
+            config = load_model_config(model_file(settings.models_dir, model))
+        except ConfigError as exc:
+            raise HTTPException(404, str(exc)) from None
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        svg = model_timeline(connect(settings), storage, config)
+        # The SVG is matplotlib's (text escaped by its writer); the page adds only the title.
+        body = svg[svg.index("<svg") :]
+        page = TIMELINE_PAGE.format(model=html.escape(model), svg=body)
+        return Response(page, media_type="text/html", headers=REPORT_HEADERS)
 
     @app.get("/models.json")
     def models_json() -> dict[str, Any]:
