@@ -32,16 +32,6 @@ def test_floors_beyond_perfect_or_at_chance() -> None:
     assert _fields(gate={"min_value": 0.45}) == ["gate.min_value"]
 
 
-def test_a_gate_floor_below_the_trigger_floor_retrains_its_own_winner() -> None:
-    found = check_policies(
-        ModelConfig.model_validate(
-            {**BASE, "trigger": {"min_value": 0.70}, "gate": {"min_value": 0.60}}
-        )
-    )
-    assert [f.field for f in found] == ["gate.min_value"]
-    assert "retrains on its first batch" in found[0].problem
-
-
 def test_nothing_can_trigger() -> None:
     assert _fields(trigger={"max_skill_loss": None}) == ["trigger"]
     assert _fields(trigger={"max_skill_loss": None}, schedule="0 3 * * 1") == []

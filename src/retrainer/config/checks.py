@@ -1,9 +1,11 @@
 """Policies that load but cannot work: floors that fire for ever, rules that contradict.
 
 A model YAML can be valid field by field and still be wrong as a whole: a trigger floor
-above the champion's own skill retrains on every batch, a gate floor below the trigger's
-crowns a model that is retrained at once, slices smaller than ``min_size`` are never
-judged. :func:`check_policies` says so before the first run: as warnings at DAG parse
+above the champion's own skill retrains on every batch, a trigger nothing can fire never
+retrains, slices smaller than ``min_size`` are never judged. (A gate floor below the
+trigger's is not one of them: a challenger under the trigger's floor but far better than a
+decayed champion should still serve, and the trigger then retrains again.)
+:func:`check_policies` says so before the first run: as warnings at DAG parse
 (on the monitor DAG's docs in the Airflow UI, from the YAML alone) and through
 ``retrainer check MODEL`` (with the champion's holdout metrics from MLflow).
 """
@@ -75,22 +77,7 @@ def _range_findings(config: ModelConfig) -> list[PolicyFinding]:
 
 def _contradictions(config: ModelConfig) -> list[PolicyFinding]:
     out = []
-    trigger, gate = config.trigger, config.gate
-    metric = config.trigger_metric
-    if (
-        metric == gate.metric
-        and trigger.min_value is not None
-        and gate.min_value is not None
-        and _worse(metric, gate.min_value, trigger.min_value)
-    ):
-        out.append(
-            PolicyFinding(
-                "gate.min_value",
-                f"the gate crowns a model at {metric} {gate.min_value} that the trigger "
-                f"(floor {trigger.min_value}) retrains on its first batch",
-                f"set gate.min_value to at least trigger.min_value {trigger.min_value}",
-            )
-        )
+    trigger = config.trigger
     if not trigger.has_threshold and not trigger.on_drift and config.schedule is None:
         out.append(
             PolicyFinding(
