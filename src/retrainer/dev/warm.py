@@ -36,6 +36,8 @@ PRELOAD = (
     "mlflow",
     "mlflow.sklearn",
     "great_expectations",
+    "matplotlib.figure",  # the decision timeline, drawn after every assess_performance
+    "matplotlib.backends.backend_svg",
     # retrainer's packages (names built so they do not read as ``retrainer.*`` tags).
     *(
         f"{__package__.partition('.')[0]}.{name}"
@@ -49,6 +51,7 @@ PRELOAD = (
             "notify",
             "lake",
             "storage",
+            "timeline",
             "orchestration.dag_factory",
         )
     ),
