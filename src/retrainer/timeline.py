@@ -35,14 +35,23 @@ class AliasMove:
 
 
 def _moves(status: ModelStatus, ledger: list[dict[str, Any]]) -> list[AliasMove]:
-    """Where the champion changed between batches, named by the ledger's event."""
-    events = {str(e.get("version")): str(e.get("event")) for e in ledger if e.get("version")}
+    """Where the champion changed between batches, named by the ledger's event.
+
+    A version can become champion more than once (promoted, later rolled back to): each
+    change takes the version's next ledger event in order, never a later one's.
+    """
+    events: dict[str, list[str]] = {}
+    for entry in ledger:  # oldest first
+        if entry.get("version"):
+            events.setdefault(str(entry["version"]), []).append(str(entry.get("event")))
     moves, previous = [], None
     for index, batch in enumerate(status.batches):
         version = batch.champion_version
         if version and version != previous:
+            queue = events.get(version, [])
+            event = queue.pop(0) if queue else "manual_change"
             if previous is not None:
-                moves.append(AliasMove(index, version, events.get(version, "manual_change")))
+                moves.append(AliasMove(index, version, event))
             previous = version
     return moves
 

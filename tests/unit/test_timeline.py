@@ -47,3 +47,25 @@ def test_the_svg_shows_every_batch_the_retrain_and_the_moves() -> None:
     for text in ("p1", "p4", "retrain (decay)", "promote v2", "rollback v1", "drift score"):
         assert text in svg, text
     assert timeline_svg(STATUS, LEDGER) == svg  # the same records draw the same picture
+
+
+def test_a_version_promoted_then_rolled_back_to_is_drawn_as_each_move() -> None:
+    # The demo's ledger: v2 promoted at period 6 and, after the last batch, rolled back to.
+    status = ModelStatus(
+        model="m",
+        metric="roc_auc",
+        champion=None,
+        batches=(
+            _batch("p5", "1", 0.81, False),
+            _batch("p7", "2", 0.65, True),
+            _batch("p9", "3", 0.79, False),
+        ),
+        decisions=(),
+    )
+    ledger = [
+        {"event": "promote", "version": "1"},
+        {"event": "promote", "version": "2"},
+        {"event": "promote", "version": "3"},
+        {"event": "rollback", "version": "2"},
+    ]
+    assert _moves(status, ledger) == [AliasMove(1, "2", "promote"), AliasMove(2, "3", "promote")]
