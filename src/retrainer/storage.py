@@ -335,17 +335,10 @@ class S3Storage(_FrameMixin):
             raise self._failure("get_object", self.uri(key), exc) from exc
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self._check_bucket()
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return False
-            raise self._failure("head_object", self.uri(key), exc) from exc
-        except BotoCoreError as exc:
-            raise self._failure("head_object", self.uri(key), exc) from exc
+            self._head(key)
+        except ObjectNotFound:
+            return False
         return True
 
     def _head(self, key: str) -> dict[str, Any]:
