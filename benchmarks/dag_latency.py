@@ -18,7 +18,7 @@ DAGs on the same batches with ``dag.test()`` in one process that imported everyt
 first (the operators' domain functions called in order, no scheduler, no task processes).
 
 Prints a table; ``--out`` writes the raw task instances and the summary as JSON.
-Usage: python benchmarks/dag_latency.py [--batches 3] [--out dag_latency.json]
+Usage: python benchmarks/dag_latency.py [--batches 3] [--rows 100000] [--out dag_latency.json]
 """
 
 from __future__ import annotations
@@ -61,13 +61,34 @@ def write_config(root: Path) -> Path:
     return config_dir
 
 
-def write_batches(root: Path, count: int) -> list[tuple[str, Path]]:
+def upsample(frame: Any, rows: int) -> Any:
+    """``frame`` stretched to ``rows`` rows: each day repeated in order, timestamps spread.
+
+    The period's distribution and time order are kept (so drift and decay read as on the
+    demo's batch) while every row gets its own timestamp inside the period, so the time
+    column still orders the rows and still joins labels one to one.
+    """
+    import numpy as np
+    import pandas as pd
+
+    source = np.linspace(0, len(frame), num=rows, endpoint=False).astype(int)
+    out = frame.iloc[source].reset_index(drop=True)
+    first, last = frame["date"].min(), frame["date"].max() + pd.Timedelta(days=1)
+    offsets = np.linspace(0, (last - first).value, num=rows, endpoint=False).astype("int64")
+    out["date"] = first + pd.to_timedelta(offsets, unit="ns")
+    return out
+
+
+def write_batches(root: Path, count: int, rows: int | None = None) -> list[tuple[str, Path]]:
+    """Periods 0..count as Parquet batches; with ``rows``, periods after 0 upsampled to it."""
     from retrainer.datasets import load_rainfall, split_periods
 
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     out = []
-    for frame in split_periods(load_rainfall(), N_PERIODS)[: count + 1]:
+    for index, frame in enumerate(split_periods(load_rainfall(), N_PERIODS)[: count + 1]):
+        if rows and index > 0:  # period 0 trains the first champion at the demo's size
+            frame = upsample(frame, rows)
         batch_id = f"{frame['date'].min():%Y%m%d}-{frame['date'].max():%Y%m%d}"
         path = data / f"{batch_id}.parquet"
         frame.to_parquet(path, index=False)
@@ -296,6 +317,9 @@ def _say(message: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--batches", type=int, default=3, help="periods after period 0")
+    parser.add_argument(
+        "--rows", type=int, default=None, help="upsample each monitored batch to this many rows"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--floor-worker", nargs=3, help=argparse.SUPPRESS)
@@ -307,7 +331,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="retrainer-dag-latency-"))
     try:
         config_dir = write_config(root)
-        batches = write_batches(root, args.batches)
+        batches = write_batches(root, args.batches, args.rows)
         _say(f"embedded stack over {root}: {len(batches)} batches")
         stack = run_stack(config_dir, batches)
         _say("floor: the same runs with dag.test() in one warm process")

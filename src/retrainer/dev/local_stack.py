@@ -247,6 +247,7 @@ def stop_pidfiles(pids: Path, timeout: float = 20) -> list[str]:
     deadline = time.monotonic() + timeout
     for pid in groups:
         while time.monotonic() < deadline:
+            _reap(pid)
             try:
                 os.killpg(pid, 0)
             except ProcessLookupError:
@@ -256,3 +257,14 @@ def stop_pidfiles(pids: Path, timeout: float = 20) -> list[str]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
     return stopped
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid``'s exit status if it is our child, so it stops counting as alive.
+
+    A group leader that exited but was not waited for stays a zombie, and a zombie still
+    answers ``killpg(pid, 0)``: without this, stopping the stack this process started
+    waited out the whole timeout for processes that had already stopped.
+    """
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
