@@ -42,8 +42,7 @@ from retrainer.registry.tags import (
     holdout_metric,
 )
 from retrainer.registry.versions import set_tags, tag_values
-from retrainer.training.factory import TeamModel, build_team_model
-from retrainer.training.pipeline import build_pipeline
+from retrainer.training.factory import build_model
 from retrainer.training.search import check_search_space, run_search
 from retrainer.training.search_log import log_search
 from retrainer.training.window import TrainingWindow, assemble_window
@@ -172,13 +171,6 @@ def _trusted_types(model: Any) -> list[str]:
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
-def _build(config: ModelConfig) -> TeamModel:
-    """The unfitted model: the team's factory (raw features in), or the built-in pipeline."""
-    if config.model.factory:
-        return build_team_model(config)
-    return TeamModel(build_pipeline(config), None)
-
-
 def _pip_requirements() -> list[str]:
     # Explicit requirements: inferring them costs 9-16 s per model (FIELD-NOTES).
     from importlib.metadata import version
@@ -298,7 +290,7 @@ def train_challenger(
 
     # Built before any data is read: a factory that fails or a searched name the model
     # cannot set is a config error, said before the window is assembled.
-    built = _build(config)
+    built = build_model(config)
     check_search_space(built.estimator, config)
     champion_batches, flagged = window_inputs(client, storage, config)
     chosen = assemble_window(
