@@ -10,6 +10,7 @@ and the team's factory, which DAG parsing must not do.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -28,7 +29,7 @@ from retrainer.metric_specs import TriggerMetric
 __all__ = ["ParamRange", "SearchConfig"]
 
 # scikit-learn's nested parameter names: identifiers joined by double underscores.
-_PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PARAM_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ParamRange(Frozen):
@@ -88,13 +89,11 @@ class SearchConfig(Frozen):
     @field_validator("space")
     @classmethod
     def _space(cls, space: dict[str, Any]) -> dict[str, Any]:
-        import re
-
         if not space:
             raise ValueError("give at least one parameter to search")
         for name, values in space.items():
             parts = name.split("__")
-            if not all(re.fullmatch(_PARAM_NAME, part) for part in parts):
+            if not all(_PARAM_PART.fullmatch(part) for part in parts):
                 raise ValueError(
                     f"{name!r} is not a scikit-learn parameter name (<step>__<param>, "
                     "e.g. model__learning_rate)"
