@@ -172,3 +172,26 @@ def test_the_time_budget_stops_between_trials() -> None:
     result = _searched({"space": SPACE, "trials": 50, "folds": 2, "max_seconds": 0.01})
     assert result.stopped_by_budget
     assert 1 <= len(result.trials) < 50 and result.planned == 50
+
+
+def test_a_loss_is_reported_as_itself_and_the_lowest_wins() -> None:
+    frame = _frame().assign(y=lambda f: 3.0 * f["x"] + f["z"])
+    config = ModelConfig.model_validate(
+        yaml.safe_load(_yaml_text())
+        | {
+            "target": {"column": "y", "task": "regression"},
+            "gate": {"metric": "rmse"},
+            "trigger": {"metric": "rmse"},
+            "training": {
+                "holdout": {"strategy": "random"},
+                "search": {"space": {"model__max_iter": [2, 60]}, "trials": 2, "folds": 2},
+            },
+        }
+    )
+    result = run_search(build_pipeline(config), frame, config, "random")
+    assert result.folds == "KFold(n_splits=2)"
+    by_iter = {t["params"]["model__max_iter"]: t["mean_rmse"] for t in result.trials}
+    assert all(value > 0 for value in by_iter.values())  # an rmse, not its negation
+    assert by_iter[60] < by_iter[2]
+    assert result.best_params == {"model__max_iter": 60}
+    assert result.best_score == by_iter[60]
