@@ -149,7 +149,11 @@ def _searched(search: dict[str, Any]) -> Any:
 
 def test_the_search_is_seeded_and_ints_stay_ints() -> None:
     search = {
-        "space": {**SPACE, "model__l2_regularization": {"low": 1e-4, "high": 1.0, "log": True}},
+        "space": {
+            **SPACE,
+            "model__l2_regularization": {"low": 1e-4, "high": 1.0, "log": True},
+            "model__max_leaf_nodes": {"low": 8, "high": 64, "log": True},
+        },
         "trials": 3,
         "folds": 2,
         "seed": 5,
@@ -163,6 +167,8 @@ def test_the_search_is_seeded_and_ints_stay_ints() -> None:
     assert len(first.trials) == 3 and not first.stopped_by_budget
     assert all(isinstance(t["params"]["model__max_iter"], int) for t in first.trials)
     assert all(10 <= t["params"]["model__max_iter"] <= 40 for t in first.trials)
+    leaves = [t["params"]["model__max_leaf_nodes"] for t in first.trials]
+    assert all(isinstance(n, int) and 8 <= n <= 64 for n in leaves)
     best = first.estimator.get_params()
     assert {k: best[k] for k in first.best_params} == first.best_params
     assert first.best_score == max(t["mean_roc_auc"] for t in first.trials)
