@@ -141,3 +141,14 @@ def test_check_judges_the_trigger_against_the_champions_own_metric(tmp_path) -> 
     findings = json.loads(found.stdout)["findings"]
     assert [f["field"] for f in findings] == ["trigger.min_value"]
     assert "0.6400" in findings[0]["problem"] and "retrains for ever" in findings[0]["problem"]
+
+
+def test_check_names_a_searched_parameter_the_model_cannot_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    search = {"space": {"model__max_iters": [50, 100], "model__learning_rate": [0.1]}}
+    config_dir = make_config_dir(tmp_path, overrides={"rainfall": {"training": {"search": search}}})
+    result = CliRunner().invoke(
+        app, ["check", "rainfall", "--offline", "--config-dir", str(config_dir)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "rainfall.yaml: training.search.space names ['model__max_iters']" in result.output
+    assert "valid names:" in result.output and "model__max_iter," in result.output

@@ -507,6 +507,12 @@ def check(
     try:
         settings = _settings(config_dir)
         config = load_model_config(model_file(settings.models_dir, model))
+        if config.training.search is not None:
+            # Searched names are checked against the built model (DAG parsing cannot).
+            from retrainer.training.factory import build_model
+            from retrainer.training.search import check_search_space
+
+            check_search_space(build_model(config).estimator, config)
         baseline: dict[str, float] = {}
         champion = None
         if not offline:

@@ -112,6 +112,7 @@ class ModelConfig(Frozen):
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
         self._check_evaluation({c for c in known_columns if c is not None})
         self._check_trigger()
+        self._check_search()
         if self.training.holdout.strategy == "stratified" and self.target.task == "regression":
             raise ValueError(
                 "training.holdout.strategy stratified needs a classifier: a regression "
@@ -126,6 +127,27 @@ class ModelConfig(Frozen):
         estimated = (self.trigger.estimated_min_value, self.trigger.estimated_max_drop)
         if self.target.task == "regression" and any(v is not None for v in estimated):
             raise ValueError("trigger.estimated_* needs a classifier (no label-free estimate)")
+
+    def _check_search(self) -> None:
+        search = self.training.search
+        if search is None:
+            return
+        if not metric_spec(self.search_metric).applies_to(self.target.task):
+            raise ValueError(
+                f"training.search.metric {self.search_metric!r} does not fit a "
+                f"{self.target.task} task"
+            )
+        if search.folds > self.training.min_rows // 2:
+            raise ValueError(
+                f"training.search.folds {search.folds} needs training.min_rows of at least "
+                f"{search.folds * 2} (it is {self.training.min_rows})"
+            )
+
+    @property
+    def search_metric(self) -> str:
+        """The metric the hyperparameter search ranks by: its own, else the gate's."""
+        search = self.training.search
+        return (search.metric if search is not None and search.metric else None) or self.gate.metric
 
     @property
     def trigger_metric(self) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
+from retrainer.config.search import SearchConfig
 
 __all__ = [
     "DEFAULT_ESTIMATOR",
@@ -129,6 +130,9 @@ class TrainingConfig(Frozen):
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
     min_rows: Annotated[int, Field(ge=10)] = 200
     random_state: int = 0
+    search: SearchConfig | None = Field(
+        default=None, description="Tune hyperparameters by cross-validation on each retrain."
+    )
 
     @model_validator(mode="before")
     @classmethod

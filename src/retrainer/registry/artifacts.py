@@ -27,6 +27,9 @@ ARTIFACTS = {
     "baseline": "monitoring/baseline.json",
     # The version to register (model URI, description, tags): a retry completes it.
     "registration": "registry/registration.json",
+    # Every trial of a hyperparameter search: params, per-fold and mean/std CV scores.
+    "search_trials": "search/trials.json",
+    "search_table": "search/trials.csv",
 }
 
 

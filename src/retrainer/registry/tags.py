@@ -91,6 +91,11 @@ BATCH_STEP_PREFIX = "retrainer.batch."  # + step: performance run, batch id of a
 TASK_KEY = "retrainer.task_key"  # "<dag_id>/<run_id>/<task_id>": the task that opened the run
 ENDED_REASON = "retrainer.ended_reason"  # why a retry ended a run its killed attempt left open
 
+# Training run tags of a hyperparameter search (training.search).
+SEARCH_METRIC = "retrainer.search.metric"  # the metric the candidates were ranked by
+SEARCH_FOLDS = "retrainer.search.folds"  # the splitter, e.g. TimeSeriesSplit(n_splits=3)
+SEARCH_STOPPED_BY = "retrainer.search.stopped_by"  # trials (all ran) | max_seconds (budget)
+
 
 def holdout_metric(metric: str) -> str:
     """The version tag holding a holdout metric at training (``retrainer.holdout_<metric>``)."""

@@ -20,7 +20,7 @@ from retrainer.errors import ConfigError
 if TYPE_CHECKING:
     from retrainer.config import ModelConfig
 
-__all__ = ["TeamModel", "build_team_model"]
+__all__ = ["TeamModel", "build_model", "build_team_model"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,12 @@ def build_team_model(config: ModelConfig) -> TeamModel:
         )
     module_name = str(config.model.factory).partition(":")[0]
     return TeamModel(estimator, _package_dir(config, module_name))
+
+
+def build_model(config: ModelConfig) -> TeamModel:
+    """The unfitted model: the team's factory (raw features in), or the built-in pipeline."""
+    from retrainer.training.pipeline import build_pipeline
+
+    if config.model.factory:
+        return build_team_model(config)
+    return TeamModel(build_pipeline(config), None)

@@ -42,8 +42,9 @@ from retrainer.registry.tags import (
     holdout_metric,
 )
 from retrainer.registry.versions import set_tags, tag_values
-from retrainer.training.factory import TeamModel, build_team_model
-from retrainer.training.pipeline import build_pipeline
+from retrainer.training.factory import build_model
+from retrainer.training.search import check_search_space, run_search
+from retrainer.training.search_log import log_search
 from retrainer.training.window import TrainingWindow, assemble_window
 
 if TYPE_CHECKING:
@@ -170,13 +171,6 @@ def _trusted_types(model: Any) -> list[str]:
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
-def _build(config: ModelConfig) -> TeamModel:
-    """The unfitted model: the team's factory (raw features in), or the built-in pipeline."""
-    if config.model.factory:
-        return build_team_model(config)
-    return TeamModel(build_pipeline(config), None)
-
-
 def _pip_requirements() -> list[str]:
     # Explicit requirements: inferring them costs 9-16 s per model (FIELD-NOTES).
     from importlib.metadata import version
@@ -294,6 +288,10 @@ def train_challenger(
             )
             return _from_tags(config.name, existing)
 
+    # Built before any data is read: a factory that fails or a searched name the model
+    # cannot set is a config error, said before the window is assembled.
+    built = build_model(config)
+    check_search_space(built.estimator, config)
     champion_batches, flagged = window_inputs(client, storage, config)
     chosen = assemble_window(
         storage,
@@ -315,10 +313,15 @@ def train_challenger(
         chosen.holdout_reason,
     )
     target = config.target.column
-    built = _build(config)
     pipeline = built.estimator
-    # fit's return value is not used: an estimator of a team's need not return self.
-    pipeline.fit(model_inputs(chosen.train, config), chosen.train[target])
+    searched = None
+    if config.training.search is not None:
+        # Cross-validated on the training rows only; the refitted best is the challenger.
+        searched = run_search(pipeline, chosen.train, config, chosen.holdout_strategy)
+        pipeline = searched.estimator
+    else:
+        # fit's return value is not used: an estimator of a team's need not return self.
+        pipeline.fit(model_inputs(chosen.train, config), chosen.train[target])
     metrics = compute_metrics(pipeline, chosen.holdout, config)
     # Chance on the same rows travels with the baseline: the default decay rule measures
     # the champion's loss of skill over chance, whatever its level.
@@ -373,6 +376,8 @@ def train_challenger(
             },
         )
         log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})
+        if searched is not None:
+            log_search(client, run_id, searched)
         # log_input and log_model record into the active run (the client has no like-for-like
         # call for either): they are why training keeps the run context open.
         mlflow.log_input(
