@@ -109,8 +109,10 @@ def assess_batch(
         return record
 
     log_frame = storage.read_frame(key).reset_index(drop=True)
-    versions = log_frame["model_version"].dropna().unique().tolist() if len(log_frame) else []
-    version = str(versions[0]) if versions else None
+    # Served rows may carry several versions (a rollout, a canary): the record is about
+    # the one that served most of them, whose calibrator read their probabilities.
+    counts = log_frame["model_version"].dropna().astype(str).value_counts(sort=True)
+    version = str(counts.index[0]) if len(counts) else None
     digest = labels_digest(storage, config.name, batch_id)
     y = batch_labels(storage, config, batch_id, log_frame)
     labelled = 0 if y is None else int(y.notna().sum())
