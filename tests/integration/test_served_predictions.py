@@ -225,3 +225,58 @@ def test_bad_served_logs_are_blocked_with_a_named_error_and_kept(world) -> None:
         assert storage.exists(f"incoming/{MODEL}/{batch_id}.parquet")
         assert not storage.exists(f"batches/{MODEL}/{batch_id}/data.parquet")
         print(summary)
+
+
+def test_two_served_versions_get_their_own_metrics_and_an_unpaired_interval(world) -> None:  # type: ignore[no-untyped-def]
+    """A canary: v2 serves the odd rows of 2014 (and serves them well), v1 the even ones."""
+    from sklearn.metrics import accuracy_score
+
+    from retrainer.cli import app
+
+    client = world["client"]
+    first = client.get_model_version(MODEL, world["trained"].version)
+    v1 = str(first.version)
+    v2 = str(client.create_model_version(MODEL, first.source, run_id=first.run_id).version)
+    data = world["data"]
+    batch = data[data["date"].dt.year == 2014].reset_index(drop=True)
+    served = _served(batch, 2014, version=int(v1))
+    odd = served.index % 2 == 1
+    served.loc[odd, "served_version"] = int(v2)
+    served.loc[odd, "served_prediction"] = batch.loc[odd, "weather"]
+    for cls in CLASSES:
+        served.loc[odd, f"proba_{cls}"] = (batch.loc[odd, "weather"] == cls) * 0.875 + 0.025
+    path = world["files"] / "canary.parquet"
+    served.to_parquet(path, index=False)
+    from retrainer.lake import land_file
+
+    land_file(world["storage"], MODEL, path, "canary")
+    labels = world["files"] / "labels-canary.parquet"
+    served[["request_id"]].assign(weather=batch["weather"]).to_parquet(labels, index=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            *("land-labels", MODEL, str(labels), "--batch-id", "canary"),
+            *("--config-dir", str(world["config_dir"])),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+    run = world["dags"][f"{MODEL}_monitor"].test(run_conf={"batch_id": "canary"})
+    assert _states(run)["assess_performance"] == "success"
+    record = world["storage"].read_json(f"reports/{MODEL}/canary/performance.json")
+    live = record["by_version"]
+    assert live["baseline"] == v1 and live["paired"] is False
+    truth = batch["weather"]
+    v1_accuracy = accuracy_score(truth[~odd], ["sun"] * int((~odd).sum()))
+    assert live["versions"][v1]["realized"]["accuracy"] == pytest.approx(v1_accuracy)
+    assert live["versions"][v2]["realized"]["accuracy"] == 1.0
+    assert live["versions"][v2]["labelled_rows"] == int(odd.sum()) == 182
+    interval = live["intervals"][v2]["accuracy"]
+    assert interval["difference"] == pytest.approx(1.0 - v1_accuracy)
+    # v2 is better beyond sampling noise: the whole interval is above zero.
+    assert 0 < interval["lower"] < interval["difference"] < interval["upper"]
+    print(
+        f"live A/B: v{v1} accuracy {v1_accuracy:.4f} on {int((~odd).sum())} rows, "
+        f"v{v2} 1.0 on {int(odd.sum())}; v{v2} - v{v1} = {interval['difference']:.4f} "
+        f"[{interval['lower']:.4f}, {interval['upper']:.4f}]"
+    )

@@ -27,6 +27,7 @@ from retrainer.lake import (
 from retrainer.monitoring.chart import batch_ordinal, log_performance_step
 from retrainer.monitoring.estimate import Calibrator, estimate_metrics
 from retrainer.monitoring.estimate_health import estimate_health
+from retrainer.monitoring.live_ab import compare_versions
 from retrainer.monitoring.prediction_log import log_scores
 from retrainer.monitoring.realized import batch_labels, labels_digest, realized_metrics
 
@@ -125,6 +126,7 @@ def assess_batch(
         estimated = estimate_metrics(calibrator, scores["proba"], scores["prediction"])
     divergence = {m: estimated[m] - realized[m] for m in estimated if m in realized}
     health = estimate_health(config, log_frame, y, estimated, realized)
+    by_version = compare_versions(log_frame, y, config, version)
     record = PerformanceRecord(
         model=config.name,
         batch_id=batch_id,
@@ -138,6 +140,7 @@ def assess_batch(
         estimate_broken=health.broken,
         estimate_band=round(health.band, 6),
         updated_at=now,
+        by_version=by_version,
     )
     write_performance(storage, record)
     write_labels_state(storage, config.name, batch_id, LabelsState(digest, now))
