@@ -275,6 +275,9 @@ def test_two_served_versions_get_their_own_metrics_and_an_unpaired_interval(worl
     assert interval["difference"] == pytest.approx(1.0 - v1_accuracy)
     # v2 is better beyond sampling noise: the whole interval is above zero.
     assert 0 < interval["lower"] < interval["difference"] < interval["upper"]
+    # The record itself judges v1 on the rows v1 served, with v1's calibrator.
+    assert record["champion_version"] == v1 and record["rows"] == 365
+    assert record["realized"]["accuracy"] == pytest.approx(v1_accuracy)
     print(
         f"live A/B: v{v1} accuracy {v1_accuracy:.4f} on {int((~odd).sum())} rows, "
         f"v{v2} 1.0 on {int(odd.sum())}; v{v2} - v{v1} = {interval['difference']:.4f} "

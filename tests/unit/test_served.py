@@ -124,3 +124,19 @@ def test_serving_config_errors_name_the_field(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         _config(task, **serving)
+
+
+def test_a_record_with_live_evidence_says_it_in_one_line() -> None:
+    from retrainer.lake import PerformanceRecord
+
+    interval = {"difference": 0.437, "lower": 0.366, "upper": 0.508}
+    record = PerformanceRecord(
+        "online",
+        "canary",
+        "1",
+        365,
+        365,
+        by_version={"baseline": "1", "intervals": {"2": {"accuracy": interval}}},
+    )
+    assert record.explain().endswith("; live v2 - v1 accuracy +0.437 [+0.366, +0.508] (unpaired)")
+    assert "by_version" not in PerformanceRecord("online", "b").to_dict()

@@ -211,6 +211,13 @@ class PerformanceRecord:
         )
         if self.estimate_broken:
             text += f"; estimate off by {fmt(self.divergence)}: its assumptions broke"
+        baseline = self.by_version.get("baseline")
+        for version, intervals in self.by_version.get("intervals", {}).items():
+            for metric, i in sorted(intervals.items()):
+                text += (
+                    f"; live v{version} - v{baseline} {metric} {i['difference']:+.3f} "
+                    f"[{i['lower']:+.3f}, {i['upper']:+.3f}] (unpaired)"
+                )
         return text
 
 

@@ -109,14 +109,22 @@ def assess_batch(
         write_performance(storage, record)
         return record
 
-    log_frame = storage.read_frame(key).reset_index(drop=True)
-    # Served rows may carry several versions (a rollout, a canary): the record is about
-    # the one that served most of them, whose calibrator read their probabilities.
-    counts = log_frame["model_version"].dropna().astype(str).value_counts(sort=True)
+    batch_log = storage.read_frame(key).reset_index(drop=True)
+    # Served rows may carry several versions (a rollout, a canary): the record judges the
+    # one that served most of them, on its own rows (its calibrator read only its
+    # probabilities); every version's own numbers are in by_version.
+    versions = batch_log["model_version"].astype(str)
+    counts = batch_log["model_version"].dropna().astype(str).value_counts(sort=True)
     version = str(counts.index[0]) if len(counts) else None
     digest = labels_digest(storage, config.name, batch_id)
-    y = batch_labels(storage, config, batch_id, log_frame)
-    labelled = 0 if y is None else int(y.notna().sum())
+    batch_y = batch_labels(storage, config, batch_id, batch_log)
+    labelled = 0 if batch_y is None else int(batch_y.notna().sum())
+    by_version = compare_versions(batch_log, batch_y, config, version)
+    log_frame, y = batch_log, batch_y
+    if len(counts) > 1:
+        own = (versions == version).to_numpy()
+        log_frame = batch_log.loc[own].reset_index(drop=True)
+        y = None if batch_y is None else batch_y[own].reset_index(drop=True)
     realized = {} if y is None else realized_metrics(log_frame, y, config)
 
     calibrator, baseline = _version_evidence(client, config.name, version)
@@ -126,12 +134,11 @@ def assess_batch(
         estimated = estimate_metrics(calibrator, scores["proba"], scores["prediction"])
     divergence = {m: estimated[m] - realized[m] for m in estimated if m in realized}
     health = estimate_health(config, log_frame, y, estimated, realized)
-    by_version = compare_versions(log_frame, y, config, version)
     record = PerformanceRecord(
         model=config.name,
         batch_id=batch_id,
         champion_version=version,
-        rows=len(log_frame),
+        rows=len(batch_log),
         labelled_rows=labelled,
         realized=realized,
         estimated=estimated,
