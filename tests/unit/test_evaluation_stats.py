@@ -127,3 +127,22 @@ def test_slices_in_bin_order_with_small_slices_skipped() -> None:
     big = next(s for s in slices if s["slice"] == "big")
     assert big["gain"] == pytest.approx(big["challenger"] - big["champion"])
     assert all(s["gain"] > 0 for s in slices if "gain" in s)
+
+
+def test_unpaired_bootstrap_matches_the_normal_interval_of_two_proportions() -> None:
+    """Accuracy 0.5 on 400 rows vs 0.8 on 400 others: 0.3 ± 1.96·√(.25/400 + .16/400)."""
+    from retrainer.evaluation.bootstrap import unpaired_bootstrap
+
+    def side(hits: int, n: int) -> tuple[np.ndarray, np.ndarray, None]:
+        y = np.ones(n)
+        return y, (np.arange(n) < hits).astype(float), None
+
+    a, b = side(200, 400), side(320, 400)
+    interval = unpaired_bootstrap("accuracy", a, b, resamples=2000, seed=3)
+    half = 1.96 * np.sqrt(0.25 / 400 + 0.16 / 400)
+    assert interval.difference == pytest.approx(0.3)
+    assert interval.lower == pytest.approx(0.3 - half, abs=0.01)
+    assert interval.upper == pytest.approx(0.3 + half, abs=0.01)
+    assert unpaired_bootstrap("accuracy", a, b, resamples=2000, seed=3) == interval
+    same = unpaired_bootstrap("accuracy", a, side(200, 400), resamples=2000, seed=3)
+    assert same.lower < 0 < same.upper

@@ -11,6 +11,7 @@ Modules:
     monitoring  drift, trigger policy, label-free performance estimate
     evaluation  champion/challenger evaluation and the gate
     promotion   shadow scoring and approval
+    serving     the columns of a batch that carry what an online model served
     model       ModelConfig: every section and the checks across sections
     loading     load_model_config(s) with file-and-field errors; scan_model_configs
                 keeps going past a broken file
@@ -45,6 +46,7 @@ from retrainer.config.loading import (
 from retrainer.config.model import ModelConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
 from retrainer.config.promotion import ApprovalConfig, ShadowConfig
+from retrainer.config.serving import ServingConfig
 from retrainer.config.training import HoldoutConfig, ModelSpec, TrainingConfig, WindowConfig
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "ModelFiles",
     "ModelSpec",
     "MonitoringConfig",
+    "ServingConfig",
     "SeverityRule",
     "ShadowConfig",
     "SliceConfig",

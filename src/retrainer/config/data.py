@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
+from retrainer.config.serving import ServingConfig
 from retrainer.limits import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_COLUMNS
 
 __all__ = [
@@ -45,6 +46,11 @@ class DataConfig(Frozen):
     max_future_hours: Annotated[float, Field(ge=0.0)] = Field(
         default=24.0,
         description="Block a batch with a time later than now plus this many hours.",
+    )
+    serving: ServingConfig | None = Field(
+        default=None,
+        description="Columns of a batch that carry the predictions an online service "
+        "served; when set the monitor judges those instead of re-scoring the batch.",
     )
 
     @field_validator("time_format")

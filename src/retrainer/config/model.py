@@ -111,6 +111,7 @@ class ModelConfig(Frozen):
         if unknown:
             raise ValueError(f"drift.feature_thresholds names unknown features {unknown}")
         self._check_evaluation({c for c in known_columns if c is not None})
+        self._check_serving({c for c in known_columns if c is not None})
         self._check_trigger()
         self._check_search()
         if self.training.holdout.strategy == "stratified" and self.target.task == "regression":
@@ -119,6 +120,22 @@ class ModelConfig(Frozen):
                 "target has no classes to keep the shares of (use random or time)"
             )
         return self
+
+    def _check_serving(self, known_columns: set[str]) -> None:
+        serving = self.data.serving
+        if serving is None:
+            return
+        clash = sorted(set(serving.named_columns) & known_columns)
+        prefix = serving.proba_prefix
+        if prefix:
+            clash += sorted(c for c in known_columns if c.startswith(prefix))
+        if clash:
+            raise ValueError(
+                f"data.serving columns {clash} are also features or the target/time/id "
+                "column: served predictions need columns of their own"
+            )
+        if prefix and self.target.task == "regression":
+            raise ValueError("data.serving.proba_prefix needs a classifier (a regressor has none)")
 
     def _check_trigger(self) -> None:
         metric = self.trigger_metric

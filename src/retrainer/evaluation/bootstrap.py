@@ -1,5 +1,7 @@
 """Paired bootstrap of a metric difference, and McNemar's test for accuracy.
 
+(Live traffic split between two versions is not paired: :func:`unpaired_bootstrap`.)
+
 Both models are scored on the same holdout rows, so the comparison is *paired*: every
 resample draws rows once and scores both models on them. Resampling rows with replacement
 is the same as giving each original row an integer weight (how often it was drawn), so every
@@ -36,6 +38,7 @@ __all__ = [
     "mcnemar",
     "metric_interval",
     "paired_bootstrap",
+    "unpaired_bootstrap",
     "weighted_metric",
 ]
 
@@ -207,6 +210,54 @@ def paired_bootstrap(
         for w in _resample_weights(n, resamples, seed)
     ]
     d = np.concatenate(diffs)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return DiffInterval(metric, point, float("nan"), float("nan"), confidence, 0)
+    alpha = (1.0 - confidence) / 2.0
+    lower, upper = np.quantile(d, [alpha, 1.0 - alpha])
+    return DiffInterval(metric, point, float(lower), float(upper), confidence, int(d.size))
+
+
+def unpaired_bootstrap(
+    metric: str,
+    baseline: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    other: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    *,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> DiffInterval:
+    """Percentile interval of ``metric(other) - metric(baseline)`` on different rows.
+
+    Live traffic split between two versions gives each its own rows (no row is scored by
+    both), so each side is resampled on its own, with the same seeded resampling as
+    :func:`paired_bootstrap`, and the differences of the k-th resamples are taken.
+
+    Args:
+        metric: one of :data:`retrainer.metric_specs.BOOTSTRAP_METRICS`.
+        baseline: (truth, prediction, score) of the rows the baseline version served.
+        other: the same for the rows the other version served.
+    """
+    import numpy as np
+
+    def one(side: tuple[np.ndarray, np.ndarray, np.ndarray | None], w: Any) -> np.ndarray:
+        y, prediction, score = side
+        return weighted_metric(metric, w, y, prediction, score)
+
+    point = float(one(other, np.ones((1, len(other[0]))))[0]) - float(
+        one(baseline, np.ones((1, len(baseline[0]))))[0]
+    )
+    # Different seeds per side: the same seed would draw the same row positions twice.
+    d = np.concatenate(
+        [
+            one(other, w_other) - one(baseline, w_base)
+            for w_base, w_other in zip(
+                _resample_weights(len(baseline[0]), resamples, seed),
+                _resample_weights(len(other[0]), resamples, seed + 1),
+                strict=True,
+            )
+        ]
+    )
     d = d[np.isfinite(d)]
     if d.size == 0:
         return DiffInterval(metric, point, float("nan"), float("nan"), confidence, 0)

@@ -5,6 +5,7 @@ incoming/<m>/<batch>.parquet|csv            landing zone (never deleted by the p
 incoming/<m>/labels/<batch>.parquet|csv     landed ground truth
 batches/<m>/<batch>/data.parquet            accepted batch
 batches/<m>/<batch>/meta.json               its catalogue record (rows, time span)
+batches/<m>/<batch>/served.parquet          what an online model served, row for row
 quarantine/<m>/<batch>/                     rejected batch or rows + validation evidence
 quarantine/<m>/labels-<batch>/              rejected labels file
 labels/<m>/<batch>.parquet                  accepted ground truth
@@ -33,6 +34,7 @@ from datetime import datetime
 __all__ = [
     "BATCH_DATA",
     "BATCH_META",
+    "BATCH_SERVED",
     "DATA_DOCS",
     "DRIFT_HTML",
     "DRIFT_JSON",
@@ -49,6 +51,7 @@ __all__ = [
     "batch_data",
     "batch_dir",
     "batch_meta",
+    "batch_served",
     "batches",
     "champion_claim",
     "claim_release",
@@ -80,6 +83,8 @@ LABELS_QUARANTINE = "labels-"
 
 BATCH_DATA = "data.parquet"
 BATCH_META = "meta.json"
+# What an online model served for the accepted rows, row for row (data.serving).
+BATCH_SERVED = "served.parquet"
 
 # What validation leaves in a quarantine folder.
 VALIDATION_RESULT = "validation_result.json"
@@ -117,6 +122,10 @@ def batch_dir(model: str, batch_id: str) -> str:
 
 def batch_data(model: str, batch_id: str) -> str:
     return f"{batch_dir(model, batch_id)}/{BATCH_DATA}"
+
+
+def batch_served(model: str, batch_id: str) -> str:
+    return f"{batch_dir(model, batch_id)}/{BATCH_SERVED}"
 
 
 def batch_meta(model: str, batch_id: str) -> str:

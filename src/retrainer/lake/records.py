@@ -170,9 +170,15 @@ class PerformanceRecord:
     updated_at: str = ""
     # The band the trigger metric's estimate had to stay in (None: not judged).
     estimate_band: float | None = None
+    # Served rows of two or more versions: each one's realized metrics and intervals
+    # against the baseline (retrainer.monitoring.live_ab).
+    by_version: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.by_version:
+            del data["by_version"]  # the record of a batch one version served stays as it was
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PerformanceRecord:
@@ -205,6 +211,13 @@ class PerformanceRecord:
         )
         if self.estimate_broken:
             text += f"; estimate off by {fmt(self.divergence)}: its assumptions broke"
+        baseline = self.by_version.get("baseline")
+        for version, intervals in self.by_version.get("intervals", {}).items():
+            for metric, i in sorted(intervals.items()):
+                text += (
+                    f"; live v{version} - v{baseline} {metric} {i['difference']:+.3f} "
+                    f"[{i['lower']:+.3f}, {i['upper']:+.3f}] (unpaired)"
+                )
         return text
 
 

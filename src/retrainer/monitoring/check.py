@@ -1,5 +1,8 @@
 """Check an accepted batch against the champion: score, drift, realized performance.
 
+An online model's batch (``data.serving``) is not re-scored: what it served is logged and
+judged, and its inputs are compared with the champion's reference as any batch's are.
+
 Writes the prediction log, the drift report (HTML + JSON) and a monitoring record per
 batch; keys derive from the batch id, so a rerun overwrites the same objects.
 """
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrainer.evaluation.metrics import metrics_from_scores, model_output, predict_scores
 from retrainer.lake import MonitorRecord, keys, write_drift, write_monitor
-from retrainer.monitoring.prediction_log import write_prediction_log
+from retrainer.monitoring.prediction_log import served_scores, write_prediction_log
 from retrainer.registry.artifacts import read_artifact
 from retrainer.registry.runs import log_metrics, start_model_run
 from retrainer.registry.tags import BATCH_ID, CHAMPION_VERSION, DRIFT
@@ -72,6 +75,14 @@ def _realized(frame: Any, scores: dict[str, Any], config: ModelConfig) -> dict[s
     return metrics_from_scores(frame[config.target.column].to_numpy()[mask], picked, config)
 
 
+def _served(storage: Storage, config: ModelConfig, batch_id: str) -> Any:
+    """The served rows of an online model's batch, or ``None`` to score with the champion."""
+    key = keys.batch_served(config.name, batch_id)
+    if config.data.serving is None or not storage.exists(key):
+        return None
+    return storage.read_frame(key)
+
+
 def check_batch(
     client: MlflowClient,
     storage: Storage,
@@ -114,11 +125,27 @@ def check_batch(
 
     run_id = str(champion.run_id)
     version = str(champion.version)
-    # Once per batch, and first: a champion that is unsafe to load stops the check here.
-    model = load_model_version(client, config, version)
+    served = _served(storage, config, batch_id)
+    if served is None:
+        # Once per batch, and first: a champion that is unsafe to load stops the check here.
+        model = load_model_version(client, config, version)
     reference = Profile.from_dict(read_artifact(client, run_id, "profile"))
     importances = read_artifact(client, run_id, "importance")
-    scores = predict_scores(model, frame, config)
+    if served is None:
+        scores = predict_scores(model, frame, config)
+        logged: str | list[str] = version
+        keyed = frame
+    else:
+        scores, logged = served_scores(served, config)
+        assert config.data.serving is not None
+        request = config.data.serving.request_id_column
+        keyed = frame.assign(**{request: served[request].to_numpy()})
+        log.info(
+            "batch %s of %s: judging what versions %s served (not re-scored)",
+            batch_id,
+            config.name,
+            sorted(set(logged)),
+        )
     current = profile_batch(frame, reference)
     if reference.prediction is not None:
         outputs = model_output(scores, config)
@@ -126,7 +153,7 @@ def check_batch(
     drift: DriftResult = detect_drift(reference, current, config.drift, importances)
     # The prediction log is what realized and estimated performance are computed from
     # later (assess_batch): the model is loaded and run once per batch, here.
-    write_prediction_log(storage, config, batch_id, frame, scores, version)
+    write_prediction_log(storage, config, batch_id, keyed, scores, logged)
     realized = _realized(frame, scores, config)
 
     write_drift(storage, config.name, batch_id, drift)

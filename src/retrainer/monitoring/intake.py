@@ -168,7 +168,7 @@ def validate_landed_batches(
         NothingToDo: no batch to take in.
     """
     from retrainer.registry import champion_version
-    from retrainer.validation import load_suite_spec, validate_batch
+    from retrainer.validation import load_suite_spec, served_context, validate_batch
 
     model = config.name
     swept = [] if request.only_requested else unchecked_batches(storage, model)
@@ -200,11 +200,14 @@ def validate_landed_batches(
         )
     champion = champion_version(client, model)
     spec = load_suite_spec(config, champion.run_id if champion else None, client=client)
+    served = served_context(client, config, spec)
     accepted: list[str] = []
     docs: list[str | None] = []
     for batch_id in batch_ids:
         try:
-            outcome = validate_batch(storage, config, batch_id, keys_of[batch_id], spec)
+            outcome = validate_batch(
+                storage, config, batch_id, keys_of[batch_id], spec, served=served
+            )
         except (ObjectNotFound, LakeConflict) as exc:  # gone, or would overwrite accepted rows
             blocked[batch_id] = [str(exc)]
             log.error("batch %s: %s", batch_id, exc)

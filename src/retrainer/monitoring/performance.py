@@ -27,6 +27,7 @@ from retrainer.lake import (
 from retrainer.monitoring.chart import batch_ordinal, log_performance_step
 from retrainer.monitoring.estimate import Calibrator, estimate_metrics
 from retrainer.monitoring.estimate_health import estimate_health
+from retrainer.monitoring.live_ab import compare_versions
 from retrainer.monitoring.prediction_log import log_scores
 from retrainer.monitoring.realized import batch_labels, labels_digest, realized_metrics
 
@@ -108,12 +109,22 @@ def assess_batch(
         write_performance(storage, record)
         return record
 
-    log_frame = storage.read_frame(key).reset_index(drop=True)
-    versions = log_frame["model_version"].dropna().unique().tolist() if len(log_frame) else []
-    version = str(versions[0]) if versions else None
+    batch_log = storage.read_frame(key).reset_index(drop=True)
+    # Served rows may carry several versions (a rollout, a canary): the record judges the
+    # one that served most of them, on its own rows (its calibrator read only its
+    # probabilities); every version's own numbers are in by_version.
+    versions = batch_log["model_version"].astype(str)
+    counts = batch_log["model_version"].dropna().astype(str).value_counts(sort=True)
+    version = str(counts.index[0]) if len(counts) else None
     digest = labels_digest(storage, config.name, batch_id)
-    y = batch_labels(storage, config, batch_id, log_frame)
-    labelled = 0 if y is None else int(y.notna().sum())
+    batch_y = batch_labels(storage, config, batch_id, batch_log)
+    labelled = 0 if batch_y is None else int(batch_y.notna().sum())
+    by_version = compare_versions(batch_log, batch_y, config, version)
+    log_frame, y = batch_log, batch_y
+    if len(counts) > 1:
+        own = (versions == version).to_numpy()
+        log_frame = batch_log.loc[own].reset_index(drop=True)
+        y = None if batch_y is None else batch_y[own].reset_index(drop=True)
     realized = {} if y is None else realized_metrics(log_frame, y, config)
 
     calibrator, baseline = _version_evidence(client, config.name, version)
@@ -127,7 +138,7 @@ def assess_batch(
         model=config.name,
         batch_id=batch_id,
         champion_version=version,
-        rows=len(log_frame),
+        rows=len(batch_log),
         labelled_rows=labelled,
         realized=realized,
         estimated=estimated,
@@ -136,6 +147,7 @@ def assess_batch(
         estimate_broken=health.broken,
         estimate_band=round(health.band, 6),
         updated_at=now,
+        by_version=by_version,
     )
     write_performance(storage, record)
     write_labels_state(storage, config.name, batch_id, LabelsState(digest, now))

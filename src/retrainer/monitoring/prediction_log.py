@@ -8,6 +8,7 @@ performance are computed from it, so the model is loaded only once per batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "join_key",
     "join_labels",
     "log_scores",
+    "served_scores",
     "write_prediction_log",
 ]
 
@@ -35,7 +37,10 @@ ROW_COLUMN = "row"
 
 
 def join_key(config: ModelConfig) -> str:
-    """The column labels are joined on: the id column, else the time column, else the row."""
+    """The column labels are joined on: the request id of served predictions, else the id
+    column, else the time column, else the row."""
+    if config.data.serving is not None:
+        return config.data.serving.request_id_column
     return config.data.id_column or config.data.time_column or ROW_COLUMN
 
 
@@ -45,22 +50,27 @@ def write_prediction_log(
     batch_id: str,
     frame: pd.DataFrame,
     scores: dict[str, Any],
-    version: str,
+    version: str | Sequence[str],
 ) -> str:
-    """Write the prediction log of a scored batch; returns its key."""
+    """Write the prediction log of a scored batch; returns its key.
+
+    ``version`` is the model version that scored every row, or one per row (served).
+    """
     import pandas as pd
 
     log_frame = pd.DataFrame({ROW_COLUMN: range(len(frame)), "prediction": scores["prediction"]})
+    served = config.data.serving
+    request = served.request_id_column if served is not None else None
     # Key columns first, in the order join_key prefers them.
     for position, column in enumerate(
-        c for c in (config.data.id_column, config.data.time_column) if c
+        c for c in (request, config.data.id_column, config.data.time_column) if c
     ):
         if column in frame.columns:
             log_frame.insert(position, column, frame[column].to_numpy())
     if "proba" in scores:
         for i, cls in enumerate(scores["classes"]):
             log_frame[f"{PROBA_PREFIX}{cls}"] = scores["proba"][:, i]
-    log_frame["model_version"] = version
+    log_frame["model_version"] = version if isinstance(version, str) else list(version)
     log_frame["batch_id"] = batch_id
     log_frame["scored_at"] = datetime.now(UTC).isoformat()
     key = keys.prediction_log(config.name, batch_id)
@@ -90,6 +100,30 @@ def log_scores(log: pd.DataFrame) -> dict[str, Any]:
         scores["classes"] = _typed(names, log["prediction"])
         scores["proba"] = np.asarray(log[proba_columns].to_numpy(), dtype=float)
     return scores
+
+
+def served_scores(served: pd.DataFrame, config: ModelConfig) -> tuple[dict[str, Any], list[str]]:
+    """What an online model served (``batches/<m>/<batch>/served.parquet``), in
+    :func:`predict_scores`' shape, and the version that served each row.
+
+    The classes are those of the probability columns, typed like the predictions.
+    """
+    import numpy as np
+
+    from retrainer.validation.served import version_text
+
+    serving = config.data.serving
+    assert serving is not None  # only for a model that declares data.serving
+    prediction = served[serving.prediction_column]
+    scores: dict[str, Any] = {"prediction": prediction.to_numpy()}
+    if config.target.task == "regression":
+        scores["prediction"] = prediction.to_numpy(dtype=float)
+    prefix = serving.proba_prefix
+    columns = [c for c in served.columns if prefix and c.startswith(prefix)]
+    if columns and prefix:
+        scores["classes"] = _typed([c.removeprefix(prefix) for c in columns], prediction)
+        scores["proba"] = np.asarray(served[columns].to_numpy(), dtype=float)
+    return scores, [version_text(v) for v in served[serving.version_column]]
 
 
 def _comparable(values: pd.Series, data: DataConfig | None, source: str) -> pd.Series:

@@ -16,6 +16,7 @@ from retrainer.validation.labels import labels_key, labels_spec, validate_labels
 from retrainer.validation.precheck import size_check, width_check
 from retrainer.validation.rows import row_failures
 from retrainer.validation.runner import FailedCheck, ValidationResult, validate_frame
+from retrainer.validation.served import ServedContext, served_context
 from retrainer.validation.suite import (
     ColumnSpec,
     SuiteSpec,
@@ -31,6 +32,7 @@ __all__ = [
     "CheckedSet",
     "ColumnSpec",
     "FailedCheck",
+    "ServedContext",
     "SeverityOutcome",
     "SuiteSpec",
     "ValidationResult",
@@ -43,6 +45,7 @@ __all__ = [
     "load_suite_spec",
     "quarantine",
     "row_failures",
+    "served_context",
     "size_check",
     "spec_from_config",
     "validate_batch",

@@ -7,11 +7,15 @@ Nothing is ever deleted or moved: the original stays in ``incoming/``; quarantin
 copy of the original (or of the rejected rows), the full validation result and a summary.
 A file over ``validation.max_batch_bytes`` or ``validation.max_columns`` is blocked before
 it is parsed (:mod:`retrainer.validation.precheck`); one too big to read is not copied.
+
+A batch of an online model (``data.serving``) is split first: its inputs are validated
+against the suite, its served columns by :mod:`retrainer.validation.served`, and the
+accepted served rows are kept beside the data in ``served.parquet``, row for row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
     from retrainer.config import ModelConfig
     from retrainer.storage import Storage
+    from retrainer.validation.served import ServedContext
     from retrainer.validation.suite import SuiteSpec
 
 __all__ = [
@@ -276,6 +281,7 @@ def validate_batch(
     require_target: bool = False,
     accepted_key: str | None = None,
     quarantine_prefix: str | None = None,
+    served: ServedContext | None = None,
 ) -> BatchValidation:
     """Read, validate, and accept / partly quarantine / block one batch.
 
@@ -283,6 +289,9 @@ def validate_batch(
     evidence and rejected rows to ``quarantine_prefix`` (default ``quarantine/<m>/<batch>``).
 
     Accepted rows are written once: a rerun that accepts the same rows is a no-op.
+
+    With ``served`` (a model that declares ``data.serving``), the served columns are
+    checked against it and kept in ``batches/<m>/<batch>/served.parquet``.
 
     Raises:
         ValidationFailed: the batch was blocked (and quarantined whole); carries the evidence.
@@ -302,7 +311,18 @@ def validate_batch(
     if isinstance(frame, FailedCheck):
         result = ValidationResult(False, batch_id, 0, (frame,))
         raise _block(storage, config, batch_id, source_key, raw, result, [frame.describe()], prefix)
+    original = frame
+    served_rows = None
+    if served is not None and config.data.serving is not None:
+        from retrainer.validation.served import check_served, split_served
+
+        frame, served_rows = split_served(frame, config.data.serving)
     result = validate_frame(frame, spec, name=batch_id, require_target=require_target)
+    if served_rows is not None:
+        assert served is not None
+        wrong = check_served(served_rows, config, served)
+        if wrong:
+            result = replace(result, success=False, failed_checks=(*result.failed_checks, *wrong))
     decision = apply_severities(frame, result, spec, config, require_target=require_target)
     if decision.status == "blocked":
         raise _block(
@@ -310,14 +330,19 @@ def validate_batch(
         )
 
     n, n_bad = len(frame), decision.quarantined_rows
+    served_key = keys.batch_served(config.name, batch_id)
     if decision.status == "accepted":
         keep_accepted(storage, key, frame)
+        if served_rows is not None:
+            keep_accepted(storage, served_key, served_rows.reset_index(drop=True))
         return BatchValidation("accepted", key, result, n, warnings=decision.warnings)
 
     selected = decision.selected
     # First: a rerun that would replace other accepted rows stops before touching anything.
     keep_accepted(storage, key, frame[~selected].reset_index(drop=True))
-    bad = frame[selected].copy()
+    if served_rows is not None:
+        keep_accepted(storage, served_key, served_rows[~selected].reset_index(drop=True))
+    bad = original[selected].copy()
     bad[REASONS_COLUMN] = [r for r, s in zip(decision.reasons, selected, strict=True) if s]
     storage.write_frame(f"{prefix}/{keys.QUARANTINED_ROWS}", bad)
     lines = [f"{batch_id}: {n_bad:,} of {n:,} rows quarantined, {n - n_bad:,} accepted"]

@@ -1,9 +1,10 @@
 """Ground truth that arrives after its batch: validated before it may judge a model.
 
-A labels file holds the join key (the model's id column, else its time column) and the
-target. The key must be present and unique, every label in the domain learned from the
-training data (or numeric for regression). The original stays in
-``incoming/<m>/labels/``; accepted labels go to ``labels/<m>/<batch>.parquet``.
+A labels file holds the join key (the request id of an online model's ``data.serving``,
+else the model's id column, else its time column) and the target. The key must be present
+and unique, every label in the domain learned from the training data (or numeric for
+regression). The original stays in ``incoming/<m>/labels/``; accepted labels go to
+``labels/<m>/<batch>.parquet``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from retrainer.errors import ConfigError
 from retrainer.lake import keys
 from retrainer.validation.batch import BatchValidation, validate_batch
+from retrainer.validation.suite import ColumnSpec
 
 if TYPE_CHECKING:
     from retrainer.config import ModelConfig
@@ -29,6 +31,8 @@ def labels_key(config: ModelConfig) -> str:
     Raises:
         ConfigError: the model has neither ``data.id_column`` nor ``data.time_column``.
     """
+    if config.data.serving is not None:
+        return config.data.serving.request_id_column
     key = config.data.id_column or config.data.time_column
     if key is None:
         raise ConfigError(
@@ -42,6 +46,9 @@ def labels_spec(spec: SuiteSpec, config: ModelConfig) -> SuiteSpec:
     """The suite of a labels file: the join key (unique, never null) and the target."""
     key = labels_key(config)
     key_column = spec.column(key)
+    if key_column is None and config.data.serving is not None:
+        # The request id is no input of the model: the suite never learned it.
+        key_column = ColumnSpec(key, "id", "any")
     target_column = spec.column(spec.target)
     if key_column is None or target_column is None:
         raise ConfigError(f"suite of {config.name!r} lacks column {key!r} or {spec.target!r}")
