@@ -26,6 +26,7 @@ def test_blocked_batch_alerts_on_failure_and_is_counted_in_metrics(  # type: ign
     webhook_receiver: Receiver,
     pushgateway: Pushgateway,
     monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     from retrainer.lake import land_file
     from retrainer.orchestration.dag_factory import build_dags
@@ -57,6 +58,9 @@ def test_blocked_batch_alerts_on_failure_and_is_counted_in_metrics(  # type: ign
     # The run itself is failed, as a blocked batch must look in the Airflow UI.
     assert states["fail_run_on_failure"] == "failed"
     assert str(run.state) == "failed"
+    # ... and its log names the task to look at (it raised AttributeError instead, before).
+    logged = capfd.readouterr()
+    assert "did not finish cleanly: check_batch, validate_batch failed" in logged.out + logged.err
 
     posted = webhook_receiver.wait_for(2)
     by_event = {p["json"]["retrainer"]["event"]: p["json"] for p in posted}

@@ -110,10 +110,13 @@ class FailRunOnFailureOperator(BaseOperator):
         super().__init__(**kwargs)
 
     def execute(self, context: Any) -> None:
+        # A task process has no ORM DagRun: the Task SDK asks the API server for the states.
+        ti = context["ti"]
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
         failed = [
-            ti.task_id
-            for ti in context["dag_run"].get_task_instances(state=["failed", "upstream_failed"])
-            if ti.task_id != self.task_id
+            task_id
+            for task_id, state in states.items()
+            if state in ("failed", "upstream_failed") and task_id != self.task_id
         ]
         raise AirflowFailException(
             f"this run did not finish cleanly: {', '.join(sorted(failed)) or 'a task'} failed "
