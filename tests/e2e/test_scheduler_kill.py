@@ -1,0 +1,102 @@
+"""The scheduler SIGKILLed mid monitor run, with the task it was running, then restarted.
+
+A real embedded stack (API server, scheduler with LocalExecutor, dag-processor,
+triggerer; SQLite). The LocalExecutor's workers and their task processes live in the
+scheduler's process group, so one ``killpg`` kills the scheduler and the worker running a
+task at once: what a lost machine does. The restarted scheduler must finish the run
+(the killed task is retried after its heartbeat times out) and nothing may be taken in
+twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.conftest import REPO, make_config_dir
+
+pytestmark = pytest.mark.e2e
+
+# A killed task is declared dead when it misses heartbeats this long (default 300 s).
+HEARTBEAT_TIMEOUT = "20"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from retrainer.dev.airflow_api import AirflowAPI
+    from retrainer.dev.local_stack import LocalStack, airflow_env, free_port
+    from retrainer.registry import connect, ensure_experiment
+    from retrainer.settings import load_settings
+    from retrainer.storage import open_storage
+
+    root = tmp_path_factory.mktemp("kill")
+    config_dir = make_config_dir(root)
+    settings = load_settings(config_dir)
+    client = connect(settings)
+    ensure_experiment(client, "rainfall", settings.mlflow_artifact_root)
+    port = free_port()
+    env = airflow_env(project_root=REPO, home=settings.home, port=port, config_dir=config_dir)
+    env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] = HEARTBEAT_TIMEOUT
+    env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"] = "5"
+    local = LocalStack(settings.home, env)
+    local.start_airflow()
+    api = AirflowAPI(f"http://127.0.0.1:{port}", "admin", "admin")
+    try:
+        api.wait_healthy(240)
+        api.wait_for_dags(["rainfall_monitor"], 240)
+        yield {
+            "api": api,
+            "root": root,
+            "local": local,
+            "storage": open_storage(settings.storage_root),
+        }
+    finally:
+        local.stop()
+
+
+def _running_task(api, run_id: str, timeout: float = 180) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for ti in api.task_instances("rainfall_monitor", run_id):
+            if ti["state"] == "running":
+                return str(ti["task_id"])
+        time.sleep(0.3)
+    raise AssertionError(f"no task of {run_id} ran within {timeout:.0f} s")
+
+
+def test_a_scheduler_killed_with_its_running_task_finishes_the_run_once(  # type: ignore[no-untyped-def]
+    stack, rainfall_periods
+) -> None:
+    from retrainer.dev.demo import land_and_notify, new_run
+    from retrainer.dev.local_stack import _bin
+
+    api, storage, local = stack["api"], stack["storage"], stack["local"]
+    api.unpause("rainfall_monitor")
+    data = stack["root"] / "data"
+    data.mkdir()
+    rainfall_periods[0].to_parquet(data / "p0.parquet", index=False)
+    original = (data / "p0.parquet").read_bytes()
+
+    land_and_notify(api, storage, "rainfall", data / "p0.parquet", "p0")
+    run = new_run(api, "rainfall_monitor", 0, 120)
+    assert run is not None, "the landing started no monitor run"
+    killed_task = _running_task(api, run["dag_run_id"])
+    os.killpg(local.processes["scheduler"].pid, signal.SIGKILL)
+    local.processes["scheduler"].wait(30)
+    local.start("scheduler", [_bin("airflow"), "scheduler"])
+
+    done = api.wait_run("rainfall_monitor", run["dag_run_id"], 600)
+
+    tis = {t["task_id"]: t for t in api.task_instances("rainfall_monitor", run["dag_run_id"])}
+    assert done["state"] == "success", {k: t["state"] for k, t in tis.items()}
+    assert tis[killed_task]["try_number"] >= 2, f"{killed_task} was not retried"
+    # Taken in once: one intake claim, the original kept, no second monitor run for it.
+    claims = [k for k in storage.list("intake/rainfall/p0/") if "/claim-" in k]
+    assert claims == ["intake/rainfall/p0/claim-0.json"]
+    assert storage.read_bytes("incoming/rainfall/p0.parquet") == original
+    assert storage.exists("batches/rainfall/p0/meta.json")
+    assert len(api.runs("rainfall_monitor")) == 1
+    print("KILLED", killed_task, "tries", tis[killed_task]["try_number"])
