@@ -41,6 +41,11 @@ def stack(tmp_path_factory):  # type: ignore[no-untyped-def]
     env = airflow_env(project_root=REPO, home=settings.home, port=port, config_dir=config_dir)
     env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] = HEARTBEAT_TIMEOUT
     env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"] = "5"
+    # The restarted scheduler adopts (resets) the dead one's tasks once that scheduler's
+    # heartbeat is older than the health threshold, checked every orphaned-tasks interval:
+    # 30 s and 300 s by default, which alone made this test wait five minutes.
+    env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD"] = "10"
+    env["AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL"] = "5"
     local = LocalStack(settings.home, env)
     local.start_airflow()
     api = AirflowAPI(f"http://127.0.0.1:{port}", "admin", "admin")
