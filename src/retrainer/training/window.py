@@ -2,7 +2,9 @@
 
 The holdout is ``holdout_fraction`` of the newest batch in the window, cut as
 ``training.holdout`` says (:mod:`retrainer.training.holdout`): the challenger never trains
-on it, and the champion is scored on the same rows.
+on it, and the champion is scored on the same rows. A window bigger than
+``training.sample.max_rows`` then has its training rows sampled
+(:mod:`retrainer.training.sample`); the holdout stays whole.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from retrainer.errors import InputDataError
 from retrainer.lake import BatchMeta, accepted_batches, keys
 from retrainer.times import with_times
 from retrainer.training.holdout import cut_holdout
+from retrainer.training.sample import SampleLineage, sample_training_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +25,13 @@ if TYPE_CHECKING:
     from retrainer.config import ModelConfig, WindowConfig
     from retrainer.storage import Storage
 
-__all__ = ["TrainingWindow", "assemble_window", "choose_batches", "choose_window"]
+__all__ = [
+    "TrainingWindow",
+    "assemble_window",
+    "choose_batches",
+    "choose_window",
+    "window_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -35,10 +44,13 @@ class TrainingWindow:
     policy: str = "sliding"
     holdout_strategy: str = "time"
     holdout_reason: str = ""
+    sample: SampleLineage | None = None
 
     def lineage(self) -> dict[str, Any]:
         """Which data the model learned from (policy, batches, rows, time span): JSON-safe."""
+        sample = {"sample": self.sample.to_dict()} if self.sample is not None else {}
         return {
+            **sample,
             "policy": self.policy,
             "batches": list(self.batch_ids),
             "train_rows": len(self.train),
@@ -120,6 +132,25 @@ def choose_window(
     )
 
 
+def window_columns(config: ModelConfig) -> list[str]:
+    """The columns training, validation and evaluation read from a window's batches.
+
+    Features, target, time and id, the holdout's group column, the evaluation's slice
+    and fairness columns: any other column of a batch is never read.
+    """
+    evaluation = config.evaluation
+    named = [
+        *config.features,
+        config.target.column,
+        config.data.time_column,
+        config.data.id_column,
+        config.training.holdout.group_column,
+        *evaluation.slices.columns,
+        evaluation.fairness.attribute if evaluation.fairness is not None else None,
+    ]
+    return list(dict.fromkeys(c for c in named if c is not None))
+
+
 def assemble_window(
     storage: Storage,
     config: ModelConfig,
@@ -155,8 +186,10 @@ def assemble_window(
         metas, config, window, window_batches, champion_batches=champion_batches, flagged=flagged
     )
     # Batches accepted by older versions may hold naive times: read every one the same way.
+    columns = window_columns(config)
     frames = [
-        with_times(storage.read_frame(m.data_key), config.data, name=m.data_key) for m in chosen
+        with_times(storage.read_frame(m.data_key, columns), config.data, name=m.data_key)
+        for m in chosen
     ]
     time_col = config.data.time_column
     cut = cut_holdout(frames[-1], config)
@@ -169,6 +202,8 @@ def assemble_window(
             f"training window {[m.batch_id for m in chosen]} of {config.name!r} has "
             f"{len(train)} labelled rows, fewer than training.min_rows={config.training.min_rows}"
         )
+    # After the min_rows check: that counts the window, whatever is then fitted on.
+    train, sample = sample_training_rows(train, config)
     start = end = None
     if time_col and time_col in train.columns:
         start = str(pd.Timestamp(train[time_col].min()).date())
@@ -183,4 +218,5 @@ def assemble_window(
         policy=policy,
         holdout_strategy=cut.strategy,
         holdout_reason=cut.reason,
+        sample=sample,
     )
