@@ -123,5 +123,5 @@ def decide_canary(
     if low > margin:
         return decided("promote", f"{text} lies above the margin {margin:g}")
     if high < -margin:
-        return decided("stop", f"{text} lies below -{margin:g}")
+        return decided("stop", f"{text} lies below {f'-{margin:g}' if margin else '0'}")
     return decided("collect", f"{text} is not clear of ±{margin:g}: keep collecting")
