@@ -198,6 +198,13 @@ def test_too_few_labelled_canary_rows_keep_collecting(world) -> None:  # type: i
     )
     tags = _tags(world, v2)
     assert tags["retrainer.canary.decision"] == "collect"
+    # The batch's monitor run in MLflow carries the decision beside the drift report.
+    (monitor,) = world["client"].search_runs(
+        [world["client"].get_experiment_by_name(MODEL).experiment_id],
+        filter_string="attributes.run_name = 'monitor-2013'",
+    )
+    assert monitor.data.tags[f"retrainer.canary.v{v2}"] == f"collect: {outcome['reason']}"
+    assert monitor.data.metrics[f"canary_v{v2}_labelled_rows"] == 40
     assert tags["retrainer.traffic_share"] == "0.1"
     assert str(world["client"].get_model_version_by_alias(MODEL, "champion").version) == v1
 

@@ -4,7 +4,8 @@ Evidence accumulates across batches: every batch whose performance record shows 
 canary among its serving versions contributes the rows the canary and the champion served
 (read back from the prediction log, with the labels joined so far). The decision
 (:func:`retrainer.monitoring.canary.decide_canary`) is written to the canary's version
-tags and to ``reports/<m>/<batch>/canary.json`` of the batches of this run, then:
+tags, to ``reports/<m>/<batch>/canary.json`` and to the ``monitor-<batch>`` MLflow run
+of the batches of this run, then:
 
 - **promote**: through :func:`retrainer.registry.promotion.promote` (claim, compare-and-set
   on the champion, ledger), and the share tag is cleared. Only when the model's approval
@@ -25,7 +26,14 @@ from retrainer.monitoring.canary import CanaryDecision, decide_canary
 from retrainer.monitoring.live_ab import compare_versions
 from retrainer.monitoring.realized import batch_labels
 from retrainer.registry.promotion import promote
-from retrainer.registry.tags import CANARY_DECISION, CANARY_EVIDENCE, CANARY_REASON
+from retrainer.registry.tags import (
+    BATCH_ID,
+    CANARY_DECISION,
+    CANARY_EVIDENCE,
+    CANARY_REASON,
+    RUN_KIND,
+    canary_run_tag,
+)
 from retrainer.registry.traffic import canary_shares, stop_traffic
 from retrainer.registry.versions import champion_version, set_tags
 
@@ -154,7 +162,39 @@ def judge_canaries(
         outcomes.append(outcome)
     for batch_id in batch_ids:
         storage.write_json(keys.report(model, batch_id, keys.CANARY), {"canaries": outcomes})
+    _log_on_monitor_runs(client, model, batch_ids, outcomes)
     return outcomes
+
+
+def _log_on_monitor_runs(
+    client: MlflowClient, model: str, batch_ids: list[str], outcomes: list[dict[str, Any]]
+) -> None:
+    """Put the decisions on each batch's ``monitor-<batch>`` run, where the drift report is."""
+    experiment = client.get_experiment_by_name(model)
+    if experiment is None:
+        return
+    for batch_id in batch_ids:  # ids are checked against the lake's pattern: safe to quote
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            filter_string=f"tags.`{BATCH_ID}` = '{batch_id}' and tags.`{RUN_KIND}` = 'monitoring'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        if not runs:
+            continue
+        run_id = runs[0].info.run_id
+        client.log_dict(run_id, {"canaries": outcomes}, "canary/decisions.json")
+        for outcome in outcomes:
+            version = outcome["version"]
+            text = f"{outcome['action']}: {outcome['reason']}"
+            client.set_tag(run_id, canary_run_tag(version), text[:4000])
+            client.log_metric(
+                run_id, f"canary_v{version}_labelled_rows", outcome["labelled_rows"].get(version, 0)
+            )
+            if outcome.get("interval"):
+                client.log_metric(
+                    run_id, f"canary_v{version}_gain", outcome["interval"]["difference"]
+                )
 
 
 def _promote(

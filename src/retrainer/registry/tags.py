@@ -88,6 +88,7 @@ TRAFFIC_SINCE = "retrainer.traffic_since"  # when the share was set (ISO time, U
 CANARY_DECISION = "retrainer.canary.decision"  # collect | promote | stop, from live evidence
 CANARY_REASON = "retrainer.canary.reason"  # that decision explained in one line
 CANARY_EVIDENCE = "retrainer.canary.evidence"  # rows, metric per version, interval (JSON)
+CANARY_RUN_PREFIX = "retrainer.canary.v"  # + version: monitoring run, the decision on it
 
 # --- Run tags --------------------------------------------------------------------------
 RUN_KIND = "retrainer.run_kind"  # training | evaluation | monitoring | performance
@@ -114,6 +115,11 @@ def holdout_metric(metric: str) -> str:
 def gate_rule(rule: str) -> str:
     """The version tag holding one gate rule's outcome (``retrainer.gate.rule.<rule>``)."""
     return f"{GATE_RULE_PREFIX}{rule}"
+
+
+def canary_run_tag(version: str) -> str:
+    """The monitoring-run tag holding the live gate's decision on one canary."""
+    return f"{CANARY_RUN_PREFIX}{version}"
 
 
 def batch_step(step: int) -> str:
