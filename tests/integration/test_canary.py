@@ -127,21 +127,27 @@ def _cli(world: dict[str, Any], *args: str) -> Any:
     return CliRunner().invoke(app, [*args, "--config-dir", str(world["config_dir"])])
 
 
-def _run_batch(world: dict[str, Any], year: int, serving: dict[str, tuple[Any, str | None]]) -> Any:
+def _run_batch(
+    world: dict[str, Any],
+    year: int,
+    serving: dict[str, tuple[Any, str | None]],
+    batch_id: str | None = None,
+) -> Any:
     """Land a year as served, land its labels, run the monitor on it; return the run."""
     from retrainer.lake import land_file
 
+    batch_id = batch_id or str(year)
     data = world["data"]
     batch = data[data["date"].dt.year == year].reset_index(drop=True)
     served = _served(batch, year, serving)
-    path = world["files"] / f"{year}.parquet"
+    path = world["files"] / f"{batch_id}.parquet"
     served.to_parquet(path, index=False)
-    land_file(world["storage"], MODEL, path, str(year))
-    labels = world["files"] / f"labels-{year}.parquet"
+    land_file(world["storage"], MODEL, path, batch_id)
+    labels = world["files"] / f"labels-{batch_id}.parquet"
     served[["request_id"]].assign(weather=batch["weather"]).to_parquet(labels, index=False)
-    result = _cli(world, "land-labels", MODEL, str(labels), "--batch-id", str(year))
+    result = _cli(world, "land-labels", MODEL, str(labels), "--batch-id", batch_id)
     assert result.exit_code == 0, result.output
-    return world["dags"][f"{MODEL}_monitor"].test(run_conf={"batch_id": str(year)})
+    return world["dags"][f"{MODEL}_monitor"].test(run_conf={"batch_id": batch_id})
 
 
 def _states(dag_run: Any) -> dict[str, str]:
@@ -259,3 +265,31 @@ def test_a_worse_canary_is_stopped_and_its_share_cleared(world) -> None:  # type
     assert entry["previous_share"] == 0.2 and entry["reason"].startswith("live gate: live accuracy")
     assert entry["evidence"]["labelled_rows"][v3] == 120
     assert str(world["client"].get_model_version_by_alias(MODEL, "champion").version) == v2
+
+
+def test_with_human_approval_a_winning_canary_waits_for_a_person(world) -> None:  # type: ignore[no-untyped-def]
+    """``approval: airflow``: the live gate says promote, records it, and moves nothing."""
+    from retrainer.orchestration.dag_factory import build_dags
+    from retrainer.registry.ledger import read_ledger
+
+    client, (v1, v2, _) = world["client"], world["versions"]
+    first = client.get_model_version(MODEL, v1)
+    v4 = str(client.create_model_version(MODEL, first.source, run_id=first.run_id).version)
+    path = world["config_dir"] / "models" / f"{MODEL}.yaml"
+    path.write_text(yaml.safe_dump({**CONFIG, "approval": {"mode": "airflow"}}))
+    world["dags"] = build_dags(world["config_dir"])
+    assert _cli(world, "canary", MODEL, v4, "--share", "0.3").exit_code == 0
+    before = len(read_ledger(world["storage"], MODEL))
+    # 2013's days again, as a new batch: v4 serves the truth on 120 of them.
+    run = _run_batch(
+        world, 2013, {v2: (slice(None), "sun"), v4: (slice(0, 119), None)}, batch_id="again"
+    )
+    assert _states(run)["judge_canary"] == "success"
+    (outcome,) = world["storage"].read_json(f"reports/{MODEL}/again/canary.json")["canaries"]
+    assert outcome["action"] == "promote" and outcome["promoted"] is False
+    assert outcome["approval_mode"] == "airflow"
+    tags = _tags(world, v4)
+    assert tags["retrainer.canary.decision"] == "promote"
+    assert tags["retrainer.traffic_share"] == "0.3"  # still serving: a person decides
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == v2
+    assert len(read_ledger(world["storage"], MODEL)) == before  # nothing moved
