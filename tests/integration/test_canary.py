@@ -293,3 +293,23 @@ def test_with_human_approval_a_winning_canary_waits_for_a_person(world) -> None:
     assert tags["retrainer.traffic_share"] == "0.3"  # still serving: a person decides
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == v2
     assert len(read_ledger(world["storage"], MODEL)) == before  # nothing moved
+
+
+def test_a_canary_made_champion_by_hand_loses_its_share(world) -> None:  # type: ignore[no-untyped-def]
+    from retrainer.registry.ledger import read_ledger
+
+    client = world["client"]
+    v4 = str(max(int(mv.version) for mv in client.search_model_versions(f"name = '{MODEL}'")))
+    assert _tags(world, v4)["retrainer.traffic_share"] == "0.3"
+    client.set_registered_model_alias(MODEL, "champion", v4)  # as in the MLflow UI
+    run = world["dags"][f"{MODEL}_monitor"].test(run_conf={"batch_id": None})
+    assert _states(run)["judge_canary"] == "success"
+    assert "retrainer.traffic_share" not in _tags(world, v4)
+    # The hand edit is recorded too (reconcile_champion): find the canary's entry by event.
+    (entry,) = [
+        e
+        for e in read_ledger(world["storage"], MODEL)
+        if e["event"] == "canary_stop" and e["version"] == v4
+    ]
+    assert entry["reason"] == "the canary became champion outside the live gate"
+    assert entry["previous_share"] == 0.3

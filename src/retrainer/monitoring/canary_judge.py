@@ -127,6 +127,22 @@ def judge_canaries(
     champ = str(champion.version)
     outcomes: list[dict[str, Any]] = []
     for canary, share in sorted(shares.items()):
+        if canary == champ:
+            # Made champion another way (a retrain, a rollback, a hand edit): it serves the
+            # rest now, so a share on it would tell the serving side two things.
+            stopped = stop_traffic(
+                client,
+                storage,
+                model,
+                canary,
+                actor=actor,
+                reason="the canary became champion outside the live gate",
+                context=context,
+            )
+            outcomes.append(
+                {"version": canary, "share": share, "action": "stop", "reason": stopped["reason"]}
+            )
+            continue
         decision = _decide(storage, config, canary, champ)
         outcome: dict[str, Any] = {"share": share, **decision.to_dict()}
         set_tags(
