@@ -57,6 +57,7 @@ def test_untuned_rainfall_replayed_crowns_a_first_model_and_retrains_after_the_b
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "Downloading artifacts" not in result.output, "progress bars bury the table"
     rows = {r["batch_id"]: r for r in json.loads(result.stdout)["rows"]}
     print("\n".join(f"{b}: {r['decision']} {r['action']} {r['reasons']}" for b, r in rows.items()))
     assert rows["p0"]["action"] == "v1 promoted", "the default gate crowns a first model"

@@ -616,7 +616,13 @@ def replay(
 
     Exit 0: replayed; 2: the config, an override or the folder could not be used.
     """
+    import os
+
     import yaml
+
+    # Each batch loads the champion from the scratch registry: MLflow's download progress
+    # bars would bury the decision table.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
     from retrainer.config import ModelConfig, anchor_code_path, model_file
     from retrainer.replay import apply_overrides, batch_files
