@@ -21,7 +21,9 @@ demo: install  ## run the whole pipeline on the NOAA rainfall data (real Airflow
 	$(BIN)/retrainer demo
 
 test: install system-deps  ## all tests: unit, integration (MLflow, dag.test, moto S3), e2e (real scheduler)
-	$(BIN)/python -m pytest tests --durations=20
+	# Two workers, one test file each at a time (module fixtures stay whole): most of a
+	# test's wall time is waiting on the servers and stacks it started, so two overlap.
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile --durations=25
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit
