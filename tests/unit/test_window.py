@@ -104,6 +104,7 @@ def test_default_window_on_monthly_batches_trains_and_holds_out_the_newest_rows(
     assert len(window.holdout) == round((len(window.train) + len(window.holdout)) * 0.3)
     assert window.train["date"].max() < window.holdout["date"].min()
     assert window.holdout_strategy == "time"
+    assert window.holdout_from == "the window's 10 batches as one (default window)"
     assert window.policy.startswith("sliding: newest 10 batches as one (widened back to 2021-05")
 
 

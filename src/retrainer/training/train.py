@@ -373,6 +373,7 @@ def train_challenger(
                 "holdout_rows": len(chosen.holdout),
                 "holdout.strategy": chosen.holdout_strategy,
                 "holdout.reason": chosen.holdout_reason,
+                "holdout.from": chosen.holdout_from,
             },
         )
         log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})

@@ -47,6 +47,7 @@ class TrainingWindow:
     policy: str = "sliding"
     holdout_strategy: str = "time"
     holdout_reason: str = ""
+    holdout_from: str = ""  # which batches the holdout was cut from
 
     def lineage(self) -> dict[str, Any]:
         """Which data the model learned from (policy, batches, rows, time span): JSON-safe."""
@@ -56,6 +57,7 @@ class TrainingWindow:
             "train_rows": len(self.train),
             "holdout_rows": len(self.holdout),
             "holdout_strategy": self.holdout_strategy,
+            "holdout_from": self.holdout_from,
             "start": self.start,
             "end": self.end,
         }
@@ -250,8 +252,10 @@ def assemble_window(
         with_times(storage.read_frame(m.data_key), config.data, name=m.data_key) for m in chosen
     ]
     time_col = config.data.time_column
-    if merges_newest(resolve_window(config, window, window_batches)):
+    holdout_from = f"newest batch {chosen[-1].batch_id}"
+    if merges_newest(resolve_window(config, window, window_batches)) and len(frames) > 1:
         frames = [pd.concat(frames, ignore_index=True)]
+        holdout_from = f"the window's {len(chosen)} batches as one (default window)"
     cut = cut_holdout(frames[-1], config)
     holdout = cut.holdout
     train = pd.concat([*frames[:-1], cut.train], ignore_index=True)
@@ -276,4 +280,5 @@ def assemble_window(
         policy=policy,
         holdout_strategy=cut.strategy,
         holdout_reason=cut.reason,
+        holdout_from=holdout_from,
     )
