@@ -41,6 +41,7 @@ down:
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/validation.py
+	$(BIN)/python benchmarks/reference_build.py
 
 bench-dag: install  ## per-task latency of the DAG runs on the embedded stack, against a warm floor
 	$(BIN)/python benchmarks/dag_latency.py --out dag_latency.json

@@ -73,14 +73,16 @@ def load_seattle_weather() -> pd.DataFrame:
     return frame
 
 
-def _packaged(distribution: str, path: str) -> Path:
-    """A data file inside an installed distribution, or a clear error naming the install.
+def _packaged(distribution: str, *parts: str) -> Path:
+    """A data file inside an installed distribution (its path given by its parts), or a
+    clear error naming the install.
 
     Found through the distribution's metadata, without importing it: ``gapminder``'s
     ``__init__`` imports ``pkg_resources``, which current setuptools no longer has.
     """
     from importlib import metadata
 
+    path = "/".join(parts)
     try:
         located = metadata.distribution(distribution).locate_file(path)
     except metadata.PackageNotFoundError:
@@ -103,7 +105,7 @@ def load_gapminder() -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    with _packaged("gapminder", "gapminder/gapminder.csv").open("rb") as handle:
+    with _packaged("gapminder", "gapminder", "gapminder.csv").open("rb") as handle:
         raw = pd.read_csv(handle)
     frame = pd.DataFrame(
         {
@@ -121,7 +123,7 @@ def load_sp500() -> pd.DataFrame:
     """Return river's S&P 500 set: ten stocks' daily returns and the next day's index return."""
     import pandas as pd
 
-    with _packaged("river", "river/datasets/sp500.csv.gz").open("rb") as handle:
+    with _packaged("river", "river", "datasets", "sp500.csv.gz").open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip", parse_dates=["date"])
     frame.columns = [_snake(c) for c in frame.columns]
     return frame.sort_values("date", kind="stable").reset_index(drop=True)

@@ -21,6 +21,8 @@ from urllib.request import url2pathname
 from retrainer.errors import BucketNotFound, LakeUnavailable, ObjectNotFound, StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     import pandas as pd
 
 __all__ = ["LocalStorage", "S3Storage", "Storage", "open_storage"]
@@ -71,7 +73,7 @@ class Storage(Protocol):
     def create_new(self, key: str, data: bytes) -> bool: ...
     def read_json(self, key: str) -> Any: ...
     def write_frame(self, key: str, frame: pd.DataFrame) -> str: ...
-    def read_frame(self, key: str) -> pd.DataFrame: ...
+    def read_frame(self, key: str, columns: Collection[str] | None = None) -> pd.DataFrame: ...
 
 
 class _FrameMixin:
@@ -89,10 +91,20 @@ class _FrameMixin:
         frame.to_parquet(buffer, index=False)
         return str(self.write_bytes(key, buffer.getvalue()))
 
-    def read_frame(self: Any, key: str) -> pd.DataFrame:
+    def read_frame(self: Any, key: str, columns: Collection[str] | None = None) -> pd.DataFrame:
+        """Read a Parquet frame; with ``columns`` only those of them the file has."""
         import pandas as pd
 
-        return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+        buffer = io.BytesIO(self.read_bytes(key))
+        if columns is None:
+            return pd.read_parquet(buffer)
+        import pyarrow.parquet as pq
+
+        # Parquet is columnar: the other columns are never decoded (a wide batch's
+        # bookkeeping and unused columns cost no memory).
+        present = set(pq.read_schema(buffer).names)
+        buffer.seek(0)
+        return pd.read_parquet(buffer, columns=[c for c in columns if c in present])
 
 
 class LocalStorage(_FrameMixin):

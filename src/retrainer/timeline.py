@@ -40,9 +40,12 @@ def _moves(status: ModelStatus, ledger: list[dict[str, Any]]) -> list[AliasMove]
     A version can become champion more than once (promoted, later rolled back to): each
     change takes the version's next ledger event in order, never a later one's.
     """
+    from retrainer.registry.ledger import CHAMPION_EVENTS
+
     events: dict[str, list[str]] = {}
     for entry in ledger:  # oldest first
-        if entry.get("version"):
+        # Only moves of champion: a canary's start or a rejection names a version too.
+        if entry.get("version") and entry.get("event") in CHAMPION_EVENTS:
             events.setdefault(str(entry["version"]), []).append(str(entry.get("event")))
     moves, previous = [], None
     for index, batch in enumerate(status.batches):

@@ -8,6 +8,7 @@ patched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -165,3 +166,20 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
         yield MlflowServer(url, artifacts)
     finally:
         stop_process(process, 15)
+
+
+@contextlib.contextmanager
+def team_package_forgotten_after(package: str = "rain_model") -> Iterator[None]:
+    """Forget the example team package (and its sys.path entry) when a test module ends.
+
+    Each module copies examples/team_project to its own folder. The factory refuses a
+    package of the same name already imported from another folder (a real task process
+    imports one copy), so a copy left in sys.modules by one module failed the next one.
+    """
+    path_before = list(sys.path)
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n == package or n.startswith(f"{package}.")]:
+            del sys.modules[name]
+        sys.path[:] = path_before

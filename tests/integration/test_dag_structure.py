@@ -37,6 +37,8 @@ def test_auto_approval_promotes_straight_after_the_gate(tmp_path: Path) -> None:
     # judged too); one emit task per Asset, each skipped unless asked.
     assert monitor.get_task("assess_performance").upstream_task_ids == {"check_batch"}
     assert monitor.get_task("decide_trigger").upstream_task_ids == {"assess_performance"}
+    # A canary is judged on the labelled rows it served, once they are assessed.
+    assert monitor.get_task("judge_canary").upstream_task_ids == {"assess_performance"}
     for event in ("decay", "drift"):
         emit = monitor.get_task(f"emit_{event}")
         assert emit.upstream_task_ids == {"decide_trigger"}

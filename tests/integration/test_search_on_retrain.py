@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.integration.conftest import team_package_forgotten_after
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ SEARCHES = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, airflow_db, rainfall_periods):  # type: ignore[no-untyped-def]
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, team_package_forgotten_after():
         root = tmp_path_factory.mktemp("search")
         patch.setenv("RETRAINER_CONFIG_DIR", str(root / "team_project" / "config"))
         yield _world(root, rainfall_periods)

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.integration.conftest import team_package_forgotten_after
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ TEAM_TYPE = "rain_model.features.DewPointSpread"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, airflow_db, rainfall_periods):  # type: ignore[no-untyped-def]
     # dag.test() parses the dags folder to serialize DAGs: point it at this config.
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, team_package_forgotten_after():
         root = tmp_path_factory.mktemp("team")
         patch.setenv("RETRAINER_CONFIG_DIR", str(root / "team_project" / "config"))
         yield _world(root, rainfall_periods)

@@ -40,6 +40,12 @@ def test_alias_moves_are_placed_before_the_first_batch_the_new_champion_scored()
     assert _moves(STATUS, LEDGER) == [AliasMove(2, "2", "promote"), AliasMove(3, "1", "rollback")]
 
 
+def test_a_canary_that_was_promoted_is_drawn_as_its_promotion() -> None:
+    # Version 2 took a share of traffic before the live gate promoted it.
+    ledger = [LEDGER[0], {"event": "canary_start", "version": "2"}, *LEDGER[1:]]
+    assert _moves(STATUS, ledger) == [AliasMove(2, "2", "promote"), AliasMove(3, "1", "rollback")]
+
+
 def test_the_svg_shows_every_batch_the_retrain_and_the_moves() -> None:
     svg = timeline_svg(STATUS, LEDGER)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg

@@ -1,5 +1,5 @@
 """The ``retrainer`` commands: demo, up, down, land, validate, land-labels, drift, status,
-history, doctor, check, replay.
+history, canary, doctor, check, replay.
 
 Each command parses its options, calls the domain (or ``retrainer.dev`` for the local
 stack) and prints through ``retrainer.cli.render``. Exit codes: 0 fine, 1 the data said no
@@ -428,6 +428,56 @@ def history(
         typer.echo(f"{model}: no alias changes recorded")
     for e in entries:
         typer.echo(render.ledger_line(e))
+
+
+@app.command()
+def canary(
+    model: str,
+    version: str,
+    share: Annotated[
+        float | None,
+        typer.Option("--share", help="Share of live traffic for VERSION, between 0 and 1"),
+    ] = None,
+    stop: Annotated[bool, typer.Option("--stop", help="Take VERSION's traffic share away")] = False,
+    reason: Annotated[str, typer.Option(help="Why (written to the ledger)")] = "",
+    actor: Annotated[str | None, typer.Option(help="Who (default: the OS user)")] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Give a version a share of live traffic (the registry tag retrainer.traffic_share the
+    serving side reads), or take it away with --stop. Each change is a ledger entry.
+
+    Exit 0: done; 2: a bad share, an unknown version, the champion, or a store error.
+    """
+    import getpass
+
+    from retrainer.config import model_file
+    from retrainer.registry import connect
+    from retrainer.registry.traffic import set_traffic_share, stop_traffic
+    from retrainer.storage import open_storage
+
+    if (share is None) == (not stop):
+        _fail(ConfigError("give either --share SHARE or --stop"))
+    who = actor or getpass.getuser()
+    try:
+        settings = _settings(config_dir)
+        model_file(settings.models_dir, model)  # the name becomes lake keys: check it first
+        storage = open_storage(settings.storage_root, endpoint_url=settings.s3_endpoint_url)
+        client = connect(settings)
+        if stop:
+            done = stop_traffic(
+                client, storage, model, version, actor=who, reason=reason or "stopped by hand"
+            )
+            typer.echo(f"{model} v{version}: traffic share {done['previous_share']:g} cleared")
+        else:
+            assert share is not None
+            done = set_traffic_share(
+                client, storage, model, version, share, actor=who, reason=reason
+            )
+            typer.echo(f"{model} v{version}: traffic share {share:g} (champion serves the rest)")
+    except RetrainerError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"ledger: {storage.uri(done['ledger_key'])}")
 
 
 @app.command()

@@ -47,7 +47,13 @@ from retrainer.config.model import ModelConfig
 from retrainer.config.monitoring import DriftConfig, MonitoringConfig, TriggerConfig
 from retrainer.config.promotion import ApprovalConfig, ShadowConfig
 from retrainer.config.serving import ServingConfig
-from retrainer.config.training import HoldoutConfig, ModelSpec, TrainingConfig, WindowConfig
+from retrainer.config.training import (
+    HoldoutConfig,
+    ModelSpec,
+    SampleConfig,
+    TrainingConfig,
+    WindowConfig,
+)
 
 __all__ = [
     "ApprovalConfig",
@@ -65,6 +71,7 @@ __all__ = [
     "ModelFiles",
     "ModelSpec",
     "MonitoringConfig",
+    "SampleConfig",
     "ServingConfig",
     "SeverityRule",
     "ShadowConfig",

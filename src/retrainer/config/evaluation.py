@@ -15,6 +15,7 @@ __all__ = [
     "FairnessBounds",
     "FairnessConfig",
     "GateConfig",
+    "LiveGateConfig",
     "SliceConfig",
 ]
 
@@ -68,6 +69,24 @@ class FairnessBounds(Frozen):
     max_equal_opportunity_difference: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
 
+class LiveGateConfig(Frozen):
+    """Judge a canary (a version with a traffic share) on the labelled rows it served.
+
+    The interval is the unpaired bootstrap of canary minus champion at
+    ``evaluation.confidence``; nothing is decided before both have ``min_rows`` labelled
+    rows. Promote when the interval lies above ``margin``, stop when it lies below
+    ``-margin``, keep collecting otherwise.
+    """
+
+    min_rows: Annotated[int, Field(ge=30)] = Field(
+        default=200, description="Labelled served rows each version needs before a decision."
+    )
+    metric: GateMetric | None = Field(default=None, description="Default: gate.metric.")
+    margin: Annotated[float, Field(ge=0.0)] | None = Field(
+        default=None, description="Default: gate.comparison.margin, else 0."
+    )
+
+
 class GateConfig(Frozen):
     """Typed gate rules; every configured rule must pass (the gate fails closed)."""
 
@@ -93,7 +112,23 @@ class GateConfig(Frozen):
     fairness: FairnessBounds | None = None
     max_latency_ms_per_1k_rows: Annotated[float, Field(gt=0.0)] | None = None
     max_model_size_mb: Annotated[float, Field(gt=0.0)] | None = None
+    live: LiveGateConfig = Field(
+        default_factory=LiveGateConfig,
+        description="How a canary's live evidence promotes or stops it.",
+    )
 
     @property
     def greater_is_better(self) -> bool:
         return greater_is_better(self.metric)
+
+    @property
+    def live_metric(self) -> str:
+        """The metric a canary is judged by on live rows."""
+        return self.live.metric or self.metric
+
+    @property
+    def live_margin(self) -> float:
+        """The superiority margin a canary must clear (and the loss that stops it)."""
+        if self.live.margin is not None:
+            return self.live.margin
+        return self.comparison.margin if self.comparison is not None else 0.0

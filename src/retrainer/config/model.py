@@ -114,6 +114,12 @@ class ModelConfig(Frozen):
         self._check_serving({c for c in known_columns if c is not None})
         self._check_trigger()
         self._check_search()
+        sample = self.training.sample
+        if sample is not None and sample.stratify and self.target.task == "regression":
+            raise ValueError(
+                "training.sample.stratify needs a classifier: a regression target has no "
+                "classes to keep the shares of (set stratify: false)"
+            )
         if self.training.holdout.strategy == "stratified" and self.target.task == "regression":
             raise ValueError(
                 "training.holdout.strategy stratified needs a classifier: a regression "

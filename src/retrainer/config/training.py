@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from retrainer.config.base import Frozen
 from retrainer.config.search import SearchConfig
@@ -15,6 +15,7 @@ __all__ = [
     "FACTORY_PATH",
     "HoldoutConfig",
     "ModelSpec",
+    "SampleConfig",
     "TrainingConfig",
     "WindowConfig",
 ]
@@ -127,9 +128,34 @@ class HoldoutConfig(Frozen):
         return self
 
 
+class SampleConfig(Frozen):
+    """Train on a seeded sample when the window's training rows exceed ``max_rows``.
+
+    Only the training rows are sampled, after the holdout is cut: the shared holdout stays
+    whole, so challenger and champion are judged on the same rows as without sampling
+    (see ``retrainer.training.sample``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    max_rows: Annotated[int, Field(ge=10)] = Field(
+        description="Most training rows fitted on; a bigger window is sampled down to it."
+    )
+    stratify: bool = Field(
+        default=False,
+        description="Keep the target's class shares (within one row per class); classifiers.",
+    )
+    seed: int | None = Field(
+        default=None, description="Seed of the sample; training.random_state when unset."
+    )
+
+
 class TrainingConfig(Frozen):
     window: WindowConfig = Field(default_factory=WindowConfig)
     holdout: HoldoutConfig = Field(default_factory=HoldoutConfig)
+    sample: SampleConfig | None = Field(
+        default=None, description="Sample big training windows down to max_rows (seeded)."
+    )
     window_batches: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description="Short form of window: {kind: sliding, batches: N} (kept for old files).",
@@ -150,3 +176,12 @@ class TrainingConfig(Frozen):
                 raise ValueError("give training.window or training.window_batches, not both")
             data = {**data, "window": {"kind": "sliding", "batches": data["window_batches"]}}
         return data
+
+    @model_validator(mode="after")
+    def _sample_keeps_min_rows(self) -> TrainingConfig:
+        if self.sample is not None and self.sample.max_rows < self.min_rows:
+            raise ValueError(
+                f"training.sample.max_rows {self.sample.max_rows} is below training.min_rows "
+                f"{self.min_rows}: a sampled window could never be trained on"
+            )
+        return self

@@ -19,6 +19,7 @@ from retrainer.drift.profile import (
     NumericProfile,
     Profile,
 )
+from retrainer.drift.quantiles import exact_quantiles
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,8 +64,10 @@ def _counts_and_tails(
             if i == edges.size - 1:
                 last = mask
         counts = -np.diff(np.asarray([*above, 0], dtype=np.int64))
-    low = total - float(np.sum(weights, where=first))
-    high = float(np.sum(weights, where=last))
+    # The outer bins are small (a tenth of the values with 10 bins): gathering them and
+    # summing is 3-5x faster than a masked reduction over every value (np.sum(where=)).
+    low = float(weights[~first].sum())
+    high = float(weights[last].sum())
     return counts, total, low, high
 
 
@@ -142,8 +145,13 @@ def _categorical_series(values: Any, known: set[str] | None) -> CategoricalProfi
 def _numeric_values(frame: pd.DataFrame, name: str) -> np.ndarray:
     import pandas as pd
 
+    column = frame[name]
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        # Plain numpy numbers (NaN for missing): a view, or one cast, never to_numeric's
+        # copies (a fifth of a reference build's time on 1M rows).
+        return column.to_numpy(dtype="float64", copy=False)
     # Unparseable text becomes NaN and so counts as missing (validation reports the type).
-    numbers = pd.to_numeric(frame[name], errors="coerce")
+    numbers = pd.to_numeric(column, errors="coerce")
     return numbers.to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -153,10 +161,14 @@ def quantile_edges(values: np.ndarray, bins: int) -> tuple[float, ...]:
     Tied quantiles (few distinct values) collapse into one edge, so such a feature gets
     fewer bins rather than empty ones.
     """
-    finite = values[np.isfinite(values)]
+    finite = values
+    # min and max propagate NaN: finite extremes mean no copy is needed.
+    if not (values.size and math.isfinite(values.min()) and math.isfinite(values.max())):
+        finite = values[np.isfinite(values)]
     if not finite.size:
         return ()
-    quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+    # Equal to np.quantile, bit for bit, without partitioning the whole column.
+    quantiles = exact_quantiles(finite, np.linspace(0, 1, bins + 1)[1:-1])
     return tuple(float(e) for e in np.unique(quantiles))
 
 

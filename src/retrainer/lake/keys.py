@@ -35,6 +35,7 @@ __all__ = [
     "BATCH_DATA",
     "BATCH_META",
     "BATCH_SERVED",
+    "CANARY",
     "DATA_DOCS",
     "DRIFT_HTML",
     "DRIFT_JSON",
@@ -97,6 +98,7 @@ DRIFT_HTML = "drift.html"
 DRIFT_JSON = "drift.json"
 MONITOR = "monitor.json"
 PERFORMANCE = "performance.json"
+CANARY = "canary.json"  # the live gate's decision on each canary, as of this batch
 LABELS_STATE = "labels-state.json"
 TRIGGER = "trigger.json"
 

@@ -36,7 +36,10 @@ from retrainer.orchestration.monitor_operators import (
     ValidateBatchOperator,
 )
 from retrainer.orchestration.notifiers import RetrainerNotifier
-from retrainer.orchestration.performance_operators import AssessPerformanceOperator
+from retrainer.orchestration.performance_operators import (
+    AssessPerformanceOperator,
+    JudgeCanaryOperator,
+)
 from retrainer.orchestration.retrain_operators import (
     EvaluateChallengerOperator,
     PromoteChallengerOperator,
@@ -146,9 +149,17 @@ def _monitor(config: ModelConfig, config_dir: Path) -> DAG:
             for event in ("decay", "drift")
         ]
         validate >> check >> assess >> decide >> emits
+        # A version with a traffic share is judged on the labelled rows it served so far.
+        judge = JudgeCanaryOperator(
+            task_id="judge_canary",
+            config_dir=config_dir,
+            model=config.name,
+            assess_task_id=assess.task_id,
+        )
+        assess >> judge
         # all_done: a blocked batch is counted too. Tasks that write per-batch records
         # (reports/<m>/<batch>/*.json) belong upstream of it.
-        [validate, check, assess, decide, *emits] >> PublishMetricsOperator(
+        [validate, check, assess, judge, decide, *emits] >> PublishMetricsOperator(
             task_id="publish_metrics",
             config_dir=config_dir,
             model=config.name,

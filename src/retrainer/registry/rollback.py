@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from retrainer.errors import NoChampion, RegistryError
+from retrainer.lake import keys
 from retrainer.registry.claims import CLAIM_TTL, take_snapshot
 from retrainer.registry.fitness import signature_mismatch, unfit_for_rollback
+from retrainer.registry.ledger import CHAMPION_EVENTS
 from retrainer.registry.moves import complete_claim, complete_pending, move_champion
 from retrainer.registry.promotion import AliasChange
 from retrainer.registry.safe_load import inspect_version
@@ -63,6 +65,9 @@ def rollback(
         snapshot = take_snapshot(client, storage, model)  # a killed move got its entry
     if snapshot.champion is None:
         raise NoChampion(f"{model!r} has no champion to roll back from")
+    done = _done_by_this_run(storage, model, snapshot.champion, target_version, context)
+    if done is not None:
+        return done
     current = get_version(client, model, snapshot.champion)
     target = target_version or current.tags.get(PREVIOUS_CHAMPION) or None
     if not target or target == "None":
@@ -104,3 +109,42 @@ def rollback(
     )
     key = complete_claim(storage, claim)
     return AliasChange(model, "rollback", target_v, current_v, reason, actor, key)
+
+
+def _done_by_this_run(
+    storage: Storage,
+    model: str,
+    champion: str,
+    target_version: str | None,
+    context: dict[str, Any] | None,
+) -> AliasChange | None:
+    """This Airflow run's rollback, if it is the last champion move and still stands.
+
+    A retried (or cleared) rollback task whose first attempt moved the alias must not
+    roll back again: by default it would go to the new champion's previous one, the very
+    version it rolled back from. Without an Airflow run id every rollback is a new one.
+    """
+    run_id = (context or {}).get("airflow_run_id")
+    if not run_id:
+        return None
+    for key in sorted(
+        (k for k in storage.list(keys.ledger(model)) if k.endswith(".json")), reverse=True
+    ):
+        entry = storage.read_json(key)
+        if entry.get("event") not in CHAMPION_EVENTS:
+            continue
+        ours = entry.get("event") == "rollback" and entry.get("airflow_run_id") == run_id
+        if not ours or str(entry.get("version")) != champion:
+            return None
+        if target_version is not None and str(target_version) != champion:
+            return None
+        return AliasChange(
+            model,
+            "rollback",
+            champion,
+            entry.get("previous_version"),
+            str(entry.get("reason") or ""),
+            str(entry.get("actor")),
+            key,
+        )
+    return None

@@ -80,6 +80,16 @@ SHADOW_BATCHES = "retrainer.shadow.batches"  # how many live batches decide
 SHADOW_CHAMPION_VERSION = "retrainer.shadow.champion_version"  # the champion it must beat
 SHADOW_REASON = "retrainer.shadow.reason"  # the verdict explained
 
+# --- Version tags of a live canary (registry/traffic.py, monitoring/canary.py) -----------
+# The one place the serving side reads how much traffic a non-champion version takes:
+# a share in (0, 1); no tag, no traffic.
+TRAFFIC_SHARE = "retrainer.traffic_share"
+TRAFFIC_SINCE = "retrainer.traffic_since"  # when the share was set (ISO time, UTC)
+CANARY_DECISION = "retrainer.canary.decision"  # collect | promote | stop, from live evidence
+CANARY_REASON = "retrainer.canary.reason"  # that decision explained in one line
+CANARY_EVIDENCE = "retrainer.canary.evidence"  # rows, metric per version, interval (JSON)
+CANARY_RUN_PREFIX = "retrainer.canary.v"  # + version: monitoring run, the decision on it
+
 # --- Run tags --------------------------------------------------------------------------
 RUN_KIND = "retrainer.run_kind"  # training | evaluation | monitoring | performance
 RUN_MODEL = "retrainer.model"  # the model of a performance (chart) run
@@ -105,6 +115,11 @@ def holdout_metric(metric: str) -> str:
 def gate_rule(rule: str) -> str:
     """The version tag holding one gate rule's outcome (``retrainer.gate.rule.<rule>``)."""
     return f"{GATE_RULE_PREFIX}{rule}"
+
+
+def canary_run_tag(version: str) -> str:
+    """The monitoring-run tag holding the live gate's decision on one canary."""
+    return f"{CANARY_RUN_PREFIX}{version}"
 
 
 def batch_step(step: int) -> str:

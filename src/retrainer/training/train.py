@@ -302,6 +302,15 @@ def train_challenger(
         flagged=flagged,
     )
     chosen, rejected = _validated(client, config, chosen)
+    if chosen.sample is not None and chosen.sample.sampled:
+        log.info(
+            "training window of %d rows sampled down to %d (seed %d, stratified %s): %s",
+            chosen.sample.window_rows,
+            chosen.sample.sampled_rows,
+            chosen.sample.seed,
+            chosen.sample.stratified,
+            chosen.sample.sampled_classes or "regression",
+        )
     log.info(
         "training %s on batches %s (%s; %d rows), holdout %d rows by %s (%s)",
         config.name,
@@ -374,6 +383,8 @@ def train_challenger(
                 "holdout.strategy": chosen.holdout_strategy,
                 "holdout.reason": chosen.holdout_reason,
                 "holdout.from": chosen.holdout_from,
+                # The sampling policy's lineage: how much of the window was fitted on.
+                **(chosen.sample.params() if chosen.sample is not None else {}),
             },
         )
         log_metrics(client, run_id, {f"holdout_{k}": v for k, v in metrics.items()})

@@ -5,7 +5,9 @@ The holdout is ``holdout_fraction`` of the newest batch in the window, cut as
 on it, and the champion is scored on the same rows. The default window (sliding, no
 ``batches``) takes as many of the newest batches as it needs for ``training.min_rows`` and
 cuts the holdout from them as from one batch: with monthly batches of 30 rows a holdout
-from the newest alone would be 9 rows, too few for the gate to tell two models apart.
+from the newest alone would be 9 rows, too few for the gate to tell two models apart. A
+window bigger than ``training.sample.max_rows`` then has its training rows sampled
+(:mod:`retrainer.training.sample`); the holdout stays whole.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from retrainer.errors import InputDataError
 from retrainer.lake import BatchMeta, accepted_batches, keys
 from retrainer.times import with_times
 from retrainer.training.holdout import cut_holdout
+from retrainer.training.sample import SampleLineage, sample_training_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +37,7 @@ __all__ = [
     "merges_newest",
     "resolve_window",
     "widen_back",
+    "window_columns",
 ]
 
 
@@ -48,10 +52,13 @@ class TrainingWindow:
     holdout_strategy: str = "time"
     holdout_reason: str = ""
     holdout_from: str = ""  # which batches the holdout was cut from
+    sample: SampleLineage | None = None
 
     def lineage(self) -> dict[str, Any]:
         """Which data the model learned from (policy, batches, rows, time span): JSON-safe."""
+        sample = {"sample": self.sample.to_dict()} if self.sample is not None else {}
         return {
+            **sample,
             "policy": self.policy,
             "batches": list(self.batch_ids),
             "train_rows": len(self.train),
@@ -213,6 +220,25 @@ def choose_window(
     )
 
 
+def window_columns(config: ModelConfig) -> list[str]:
+    """The columns training, validation and evaluation read from a window's batches.
+
+    Features, target, time and id, the holdout's group column, the evaluation's slice
+    and fairness columns: any other column of a batch is never read.
+    """
+    evaluation = config.evaluation
+    named = [
+        *config.features,
+        config.target.column,
+        config.data.time_column,
+        config.data.id_column,
+        config.training.holdout.group_column,
+        *evaluation.slices.columns,
+        evaluation.fairness.attribute if evaluation.fairness is not None else None,
+    ]
+    return list(dict.fromkeys(c for c in named if c is not None))
+
+
 def assemble_window(
     storage: Storage,
     config: ModelConfig,
@@ -248,8 +274,10 @@ def assemble_window(
         metas, config, window, window_batches, champion_batches=champion_batches, flagged=flagged
     )
     # Batches accepted by older versions may hold naive times: read every one the same way.
+    columns = window_columns(config)
     frames = [
-        with_times(storage.read_frame(m.data_key), config.data, name=m.data_key) for m in chosen
+        with_times(storage.read_frame(m.data_key, columns), config.data, name=m.data_key)
+        for m in chosen
     ]
     time_col = config.data.time_column
     holdout_from = f"newest batch {chosen[-1].batch_id}"
@@ -266,6 +294,8 @@ def assemble_window(
             f"training window {[m.batch_id for m in chosen]} of {config.name!r} has "
             f"{len(train)} labelled rows, fewer than training.min_rows={config.training.min_rows}"
         )
+    # After the min_rows check: that counts the window, whatever is then fitted on.
+    train, sample = sample_training_rows(train, config)
     start = end = None
     if time_col and time_col in train.columns:
         start = str(pd.Timestamp(train[time_col].min()).date())
@@ -281,4 +311,5 @@ def assemble_window(
         holdout_strategy=cut.strategy,
         holdout_reason=cut.reason,
         holdout_from=holdout_from,
+        sample=sample,
     )
