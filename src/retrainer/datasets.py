@@ -34,6 +34,7 @@ __all__ = [
     "load_rainfall",
     "load_seattle_weather",
     "load_sp500",
+    "monthly_batches",
     "replay_batches",
     "split_periods",
     "write_replay_batches",
@@ -182,8 +183,20 @@ def replay_batches(name: str) -> list[tuple[str, pd.DataFrame]]:
     return [(f"{part['date'].iloc[0]:%Y-%m}", part) for part in parts]
 
 
-def write_replay_batches(name: str, folder: Path) -> list[Path]:
-    """Write :func:`replay_batches` as Parquet files named in time order (never over a file).
+def monthly_batches(name: str) -> list[tuple[str, pd.DataFrame]]:
+    """The replay set ``name`` split by calendar month (id ``YYYY-MM``), in time order.
+
+    Small batches on purpose: a month of daily Seattle weather is 28-31 rows, far below
+    ``training.min_rows``, so the default training window has to widen over several.
+    """
+    frame = load_dataset(name)
+    months = frame["date"].dt.strftime("%Y-%m")
+    return [(str(key), part.reset_index(drop=True)) for key, part in frame.groupby(months)]
+
+
+def write_replay_batches(name: str, folder: Path, *, by_month: bool = False) -> list[Path]:
+    """Write :func:`replay_batches` (or :func:`monthly_batches`) as Parquet files named in
+    time order (never over a file).
 
     Raises:
         ConfigError: unknown data source.
@@ -191,7 +204,7 @@ def write_replay_batches(name: str, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for batch_id, part in replay_batches(name):
+    for batch_id, part in monthly_batches(name) if by_month else replay_batches(name):
         path = folder / f"{batch_id}.parquet"
         if path.exists():
             raise FileExistsError(f"{path} exists: write replay batches to an empty folder")

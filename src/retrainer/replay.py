@@ -176,8 +176,31 @@ def _retrain(
     return f"v{trained.version} promoted"
 
 
+def _first_champion(
+    storage: Any, client: Any, settings: Any, config: ModelConfig
+) -> tuple[str, str]:
+    """Train the first champion: (``champion``, what the gate did) or (``waiting``, why not).
+
+    Live, a scheduled retrain that finds too few rows fails and the next one tries again;
+    the replay tries after every batch the same way, so small batches (a month of daily
+    rows) make a champion once enough of them are in. A first model the gate refuses is
+    final, as live: with no champion, nothing is judged and nothing retrains.
+    """
+    try:
+        action = _retrain(storage, client, settings, config, "manual", "replay: first champion")
+    except InputDataError as exc:
+        # The retrain's own words: how many rows the window has and how many it needs.
+        log.info("replay %s: no first champion yet: %s", config.name, exc)
+        return "waiting", f"no champion yet: {exc}"
+    return "champion", action
+
+
 def replay(model_yaml: dict[str, Any], files: Sequence[Path], *, first: int = 1) -> list[ReplayRow]:
     """Decide every batch of ``files`` as live would; the first ``first`` train the champion.
+
+    When the first ``first`` batches hold too few rows to train on, each next batch is
+    accepted and the first champion is tried again (decision ``waiting``) until the rows
+    are enough.
 
     Raises:
         InputDataError: fewer files than ``first`` + 1.
@@ -195,12 +218,13 @@ def replay(model_yaml: dict[str, Any], files: Sequence[Path], *, first: int = 1)
         metric = config.trigger_metric
         for file in files[:first]:
             _accept(storage, client, config, file.stem, file)
-        action = _retrain(storage, client, settings, config, "manual", "replay: first champion")
+        decided, action = _first_champion(storage, client, settings, config)
+        waiting = decided == "waiting"
         rows.append(
             ReplayRow(
                 ",".join(f.stem for f in files[:first]),
                 None,
-                decision="champion",
+                decision=decided,
                 metric=metric,
                 action=action,
             )
@@ -214,6 +238,10 @@ def replay(model_yaml: dict[str, Any], files: Sequence[Path], *, first: int = 1)
                 _accept(storage, client, config, batch_id, file)
             except ValidationFailed as exc:
                 row.decision, row.reasons = "blocked", [str(exc)]
+                continue
+            if waiting:
+                row.decision, row.action = _first_champion(storage, client, settings, config)
+                waiting = row.decision == "waiting"
                 continue
             check_batch(client, storage, settings, config, batch_id)
             decision = decide_batch(client, storage, config, batch_id)

@@ -6,6 +6,7 @@ Runs the real Great Expectations 1.x engine (no service needed).
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ def test_reordered_columns_are_fine(spec, good) -> None:  # type: ignore[no-unty
             "finite_values:visibility",
         ),
         (lambda f: f.assign(rain=f["rain"].where(f.index > 2, 7)), "domain:rain"),
-        (lambda f: f.head(5), "row_count:None"),
+        (lambda f: f.head(0), "row_count:None"),
     ],
     ids=[
         "missing-column",
@@ -91,12 +92,21 @@ def test_reordered_columns_are_fine(spec, good) -> None:  # type: ignore[no-unty
         "unit-change-x1000",
         "inf",
         "label-outside-domain",
-        "too-few-rows",
+        "empty-batch",
     ],
 )
 def test_bad_batches_fail_with_a_named_check(spec, good, mutate, expected) -> None:  # type: ignore[no-untyped-def]
     checks = _checks(mutate(good), spec)
     assert expected in checks, checks
+
+
+def test_a_short_batch_is_data_by_default_and_blocked_below_a_configured_minimum(  # type: ignore[no-untyped-def]
+    spec, good
+) -> None:
+    # A February of daily rows (29) is legitimate: by default only an empty batch is blocked.
+    assert "row_count:None" not in _checks(good.head(29), spec)
+    strict = replace(spec, min_rows=30)
+    assert "row_count:None" in _checks(good.head(29), strict)
 
 
 def test_missing_column_message_names_it(spec, good) -> None:  # type: ignore[no-untyped-def]
@@ -333,7 +343,7 @@ def test_unknown_column_in_yaml_expectations_is_named() -> None:
     with pytest.raises(ValidationError, match=r"validation.columns names unknown columns \['z'\]"):
         _sensors_config(columns={"z": {"min": 0}})
     with pytest.raises(ValidationError, match="max_rows 10 is below min_rows 30"):
-        _sensors_config(max_rows=10)
+        _sensors_config(max_rows=10, min_rows=30)
 
 
 def test_repeated_ids_quarantine_the_repeats_only() -> None:

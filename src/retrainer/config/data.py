@@ -169,7 +169,12 @@ class ValidationConfig(Frozen):
         description="Widen the reference's 0.1%-99.9% range by this many times its width.",
     )
     max_out_of_range_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
-    min_rows: Annotated[int, Field(ge=1)] = 30
+    # A short batch is data, not bad data (a February of daily rows is 28): whether it is
+    # enough to judge is trigger.min_rows' call, and the training window widens to
+    # training.min_rows. Blocking it here would keep it out of training and monitoring.
+    min_rows: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Block batches with fewer rows than this (default: empty ones)."
+    )
     max_rows: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Block batches with more rows than this (none: no limit)."
     )

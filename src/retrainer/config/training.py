@@ -86,14 +86,21 @@ class ModelSpec(Frozen):
 class WindowConfig(Frozen):
     """Which accepted batches a retrain learns from (see ``retrainer.training.window``).
 
-    sliding: the last ``batches``; expanding: every accepted batch; since_break: from the
+    sliding: the last ``batches``; with ``batches`` unset (the default), the newest batches,
+    as many as it takes to hold ``training.min_rows`` training rows after the holdout (at
+    least one): small batches (a month of daily rows) then still train, and big ones keep
+    the window to the newest batch. expanding: every accepted batch; since_break: from the
     first batch flagged (decay or drift) after the champion's training window, widened
     back to ``training.min_rows``; with no flagged batch it falls back to sliding.
     """
 
     kind: Literal["sliding", "expanding", "since_break"] = "sliding"
-    batches: Annotated[int, Field(ge=1)] = Field(
-        default=1, description="sliding: how many batches; since_break: the fallback size."
+    batches: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "sliding: exactly this many batches; since_break: the fallback size. Unset: the "
+            "newest batches, as many as reach training.min_rows."
+        ),
     )
 
 

@@ -382,6 +382,7 @@ def train_challenger(
                 "holdout_rows": len(chosen.holdout),
                 "holdout.strategy": chosen.holdout_strategy,
                 "holdout.reason": chosen.holdout_reason,
+                "holdout.from": chosen.holdout_from,
                 # The sampling policy's lineage: how much of the window was fitted on.
                 **(chosen.sample.params() if chosen.sample is not None else {}),
             },

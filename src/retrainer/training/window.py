@@ -2,8 +2,11 @@
 
 The holdout is ``holdout_fraction`` of the newest batch in the window, cut as
 ``training.holdout`` says (:mod:`retrainer.training.holdout`): the challenger never trains
-on it, and the champion is scored on the same rows. A window bigger than
-``training.sample.max_rows`` then has its training rows sampled
+on it, and the champion is scored on the same rows. The default window (sliding, no
+``batches``) takes as many of the newest batches as it needs for ``training.min_rows`` and
+cuts the holdout from them as from one batch: with monthly batches of 30 rows a holdout
+from the newest alone would be 9 rows, too few for the gate to tell two models apart. A
+window bigger than ``training.sample.max_rows`` then has its training rows sampled
 (:mod:`retrainer.training.sample`); the holdout stays whole.
 """
 
@@ -30,6 +33,10 @@ __all__ = [
     "assemble_window",
     "choose_batches",
     "choose_window",
+    "expected_train_rows",
+    "merges_newest",
+    "resolve_window",
+    "widen_back",
     "window_columns",
 ]
 
@@ -44,6 +51,7 @@ class TrainingWindow:
     policy: str = "sliding"
     holdout_strategy: str = "time"
     holdout_reason: str = ""
+    holdout_from: str = ""  # which batches the holdout was cut from
     sample: SampleLineage | None = None
 
     def lineage(self) -> dict[str, Any]:
@@ -56,9 +64,74 @@ class TrainingWindow:
             "train_rows": len(self.train),
             "holdout_rows": len(self.holdout),
             "holdout_strategy": self.holdout_strategy,
+            "holdout_from": self.holdout_from,
             "start": self.start,
             "end": self.end,
         }
+
+
+def expected_train_rows(chosen: Sequence[BatchMeta], holdout_fraction: float) -> float:
+    """Labelled training rows ``chosen`` holds once the newest batch's holdout is cut."""
+    if not chosen:
+        return 0.0
+    older = sum(m.labelled_rows for m in chosen[:-1])
+    return older + chosen[-1].labelled_rows * (1.0 - holdout_fraction)
+
+
+def widen_back(
+    metas: Sequence[BatchMeta], start: int, *, min_rows: int, holdout_fraction: float
+) -> int:
+    """The latest first index at or before ``start`` whose window reaches ``min_rows``.
+
+    Stops at the oldest batch: a lake that holds too few rows in all gives all it has, and
+    the row check in :func:`assemble_window` then says how many are missing.
+    """
+    while start > 0 and expected_train_rows(metas[start:], holdout_fraction) < min_rows:
+        start -= 1
+    return start
+
+
+def merges_newest(window: WindowConfig) -> bool:
+    """Whether ``window`` is the default one that merges the newest batches into one.
+
+    The default window (sliding, ``batches`` unset) treats the newest batches it takes as
+    one batch: the holdout is cut from all of them, as it would be from a batch big enough
+    alone. Explicit windows keep today's meaning: the holdout comes from the newest batch.
+    """
+    return window.kind == "sliding" and window.batches is None
+
+
+def _newest_enough(
+    metas: Sequence[BatchMeta], *, min_rows: int, holdout_fraction: float, label: str
+) -> tuple[list[BatchMeta], str]:
+    # Merged into one batch, the window's rows all share the holdout fraction.
+    def rows(first: int) -> float:
+        return sum(m.labelled_rows for m in metas[first:]) * (1.0 - holdout_fraction)
+
+    first = len(metas) - 1
+    while first > 0 and rows(first) < min_rows:
+        first -= 1
+    chosen = list(metas[first:])
+    have = rows(first)
+    if len(chosen) == 1:
+        why = (
+            f"the newest batch alone gives {have:.0f} training rows >= training.min_rows {min_rows}"
+        )
+        if have < min_rows:
+            why = (
+                f"the only batch: {have:.0f} training rows, fewer than training.min_rows {min_rows}"
+            )
+    elif have >= min_rows:
+        why = (
+            f"widened back to {chosen[0].batch_id}: {have:.0f} training rows after the holdout "
+            f">= training.min_rows {min_rows}"
+        )
+    else:
+        why = (
+            f"all {len(chosen)} accepted batches: {have:.0f} training rows, fewer than "
+            f"training.min_rows {min_rows}"
+        )
+    return chosen, f"{label}: newest {len(chosen)} batches as one ({why})"
 
 
 def choose_batches(
@@ -70,11 +143,15 @@ def choose_batches(
     champion_batches: Sequence[str] = (),
     flagged: Sequence[str] = (),
 ) -> tuple[list[BatchMeta], str]:
-    """Pick the batches of a training window; return them (oldest first) and a description.
+    """Pick the batches of a training window; return them (oldest first) and why.
 
+    sliding with ``batches`` unset takes the newest batches, as many as it takes to hold
+    ``min_rows`` training rows once the holdout is cut from them as one batch
+    (:func:`merges_newest`), at least one; an explicit ``batches`` means exactly that many.
     since_break starts at the first flagged batch after the champion's newest training
     batch and widens back one batch at a time until the rows reach ``min_rows``: right
-    after a break a few batches may be all there is of the new regime.
+    after a break a few batches may be all there is of the new regime (with no flagged
+    batch and ``batches`` unset it widens back from the newest batch the same way).
     """
     if window.kind == "expanding":
         return list(metas), f"expanding: all {len(metas)} accepted batches"
@@ -84,24 +161,39 @@ def choose_batches(
         after = max(seen) + 1 if seen else 0
         breaks = [i for i in range(after, len(ids)) if ids[i] in set(flagged)]
         if breaks:
-            start = breaks[0]
-
-            def train_rows(first: int) -> float:
-                chosen = metas[first:]
-                newest = chosen[-1].labelled_rows
-                older = sum(m.labelled_rows for m in chosen[:-1])
-                return older + newest * (1.0 - holdout_fraction)
-
-            while start > 0 and train_rows(start) < min_rows:
-                start -= 1
+            start = widen_back(
+                metas, breaks[0], min_rows=min_rows, holdout_fraction=holdout_fraction
+            )
             note = f"since_break: from {ids[breaks[0]]} (first flagged batch after the champion)"
             if start < breaks[0]:
                 note += f", widened back to {ids[start]} for min_rows {min_rows}"
             return list(metas[start:]), note
-        chosen = list(metas[-window.batches :])
+        # Unset batches: widen back to min_rows from the newest batch, like a break there.
+        start = widen_back(
+            metas,
+            max(0, len(metas) - (window.batches or 1)),
+            min_rows=min_rows if window.batches is None else 0,
+            holdout_fraction=holdout_fraction,
+        )
+        chosen = list(metas[start:])
         return chosen, f"since_break: no flagged batch yet, last {len(chosen)} batches"
+    if window.batches is None:
+        return _newest_enough(
+            metas, min_rows=min_rows, holdout_fraction=holdout_fraction, label="sliding"
+        )
     chosen = list(metas[-window.batches :])
-    return chosen, f"sliding: last {len(chosen)} batches"
+    return chosen, f"sliding: last {len(chosen)} batches (training.window.batches)"
+
+
+def resolve_window(
+    config: ModelConfig, window: WindowConfig | None = None, window_batches: int | None = None
+) -> WindowConfig:
+    """The window a retrain uses: the manual override, this run's policy, or the config's."""
+    from retrainer.config import WindowConfig
+
+    if window_batches:
+        return WindowConfig(kind="sliding", batches=window_batches)
+    return window or config.training.window
 
 
 def choose_window(
@@ -118,13 +210,9 @@ def choose_window(
     ``window_batches`` (a manual override) means a sliding window of that many batches;
     otherwise ``window`` or the config's ``training.window`` decides.
     """
-    from retrainer.config import WindowConfig
-
-    if window_batches:
-        window = WindowConfig(kind="sliding", batches=window_batches)
     return choose_batches(
         metas,
-        window or config.training.window,
+        resolve_window(config, window, window_batches),
         min_rows=config.training.min_rows,
         holdout_fraction=config.training.holdout_fraction,
         champion_batches=champion_batches,
@@ -192,6 +280,10 @@ def assemble_window(
         for m in chosen
     ]
     time_col = config.data.time_column
+    holdout_from = f"newest batch {chosen[-1].batch_id}"
+    if merges_newest(resolve_window(config, window, window_batches)) and len(frames) > 1:
+        frames = [pd.concat(frames, ignore_index=True)]
+        holdout_from = f"the window's {len(chosen)} batches as one (default window)"
     cut = cut_holdout(frames[-1], config)
     holdout = cut.holdout
     train = pd.concat([*frames[:-1], cut.train], ignore_index=True)
@@ -218,5 +310,6 @@ def assemble_window(
         policy=policy,
         holdout_strategy=cut.strategy,
         holdout_reason=cut.reason,
+        holdout_from=holdout_from,
         sample=sample,
     )
