@@ -142,8 +142,8 @@ def test_decayed_batch_emits_decay_and_retrain_records_its_trigger(world) -> Non
     tags = world["client"].get_model_version("rainfall", "2").tags
     assert tags["retrainer.gate.decision"] == "promote"
     assert tags["retrainer.previous_champion"] == "1"
-    # A rainfall period holds enough rows on its own: the default window stays at one.
-    assert tags["retrainer.window_policy"].startswith("sliding: newest 1 batches")
+    # rainfall.yaml sets training.window.batches: 1, and an explicit window means what it says.
+    assert tags["retrainer.window_policy"] == "sliding: last 1 batches (training.window.batches)"
     assert (
         float(tags["retrainer.gate.challenger_value"])
         > float(tags["retrainer.gate.champion_value"]) + 0.2
